@@ -1,0 +1,1 @@
+"""Subscriber portal («Личный кабинет абонента») of a municipal water utility."""

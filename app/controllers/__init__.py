@@ -1,0 +1,7 @@
+"""All route handlers, collected in one list that create_app() registers."""
+
+
+def route_handlers() -> list:
+    from app.controllers.auth import AuthController
+
+    return [AuthController]

@@ -1,0 +1,59 @@
+"""Thin raw-SQL helpers on Piccolo's asyncpg pool; they join Piccolo's current transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from app.piccolo_conf import DB
+
+transaction = DB.transaction
+
+
+@asynccontextmanager
+async def connection() -> AsyncIterator[asyncpg.Connection]:
+    """The connection of the running Piccolo transaction, else one from the pool."""
+    tx = DB.current_transaction.get()
+    if tx is not None:
+        yield tx.connection
+        return
+    if DB.pool is None:
+        conn = await DB.get_new_connection()
+        try:
+            yield conn
+        finally:
+            await conn.close()
+        return
+    async with DB.pool.acquire() as conn:
+        yield conn
+
+
+async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
+    async with connection() as conn:
+        return await conn.fetch(sql, *args)
+
+
+async def fetchrow(sql: str, *args: Any) -> asyncpg.Record | None:
+    async with connection() as conn:
+        return await conn.fetchrow(sql, *args)
+
+
+async def fetchval(sql: str, *args: Any) -> Any:
+    async with connection() as conn:
+        return await conn.fetchval(sql, *args)
+
+
+async def execute(sql: str, *args: Any) -> str:
+    async with connection() as conn:
+        return await conn.execute(sql, *args)
+
+
+async def open_pool(max_size: int = 10) -> None:
+    await DB.start_connection_pool(min_size=1, max_size=max_size)
+
+
+async def close_pool() -> None:
+    await DB.close_connection_pool()

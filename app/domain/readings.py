@@ -1,0 +1,224 @@
+"""Parsing and checking of cold-water readings (R2) and hot-water discharge volumes (R3)."""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from app.domain import N_, Problem
+
+MAX_HISTORY = 6
+ANOMALY_FACTOR = 3
+VOLUME_QUANTUM = Decimal("0.001")
+MAX_VOLUME_INT_DIGITS = 9
+
+_WS_RE = re.compile(r"\s+")
+_COLD_RE = re.compile(r"(-?)([0-9]+)(?:[.,]([0-9]+))?")
+_VOLUME_RE = re.compile(r"(-?)([0-9]+|[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+)(?:[.,]([0-9]+))?")
+_DMY_RE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
+_ISO_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+class ReadingError(ValueError):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.code)
+        self.problem = problem
+
+
+def _fail(code: str, message: str, **params: object) -> ReadingError:
+    return ReadingError(Problem(code, message, params))
+
+
+def parse_cold_value(raw: str, digits: int) -> int:
+    """A whole number of m³ (black digits only), 0 ≤ value < 10**digits."""
+    text = _WS_RE.sub("", raw)
+    if not text:
+        raise _fail("required", N_("Введите показание"))
+    m = _COLD_RE.fullmatch(text)
+    if not m:
+        raise _fail(
+            "not_a_number",
+            N_("Показание должно быть целым числом кубометров (только чёрные цифры)"),
+        )
+    sign, whole, fraction = m.groups()
+    if fraction and fraction.strip("0"):
+        raise _fail(
+            "not_whole",
+            N_("Передаются только чёрные цифры: введите целое число кубометров без дробной части"),
+        )
+    significant = whole.lstrip("0")
+    if (sign and significant) or len(significant) > digits:
+        raise _fail(
+            "out_of_range",
+            N_("Показание должно быть от 0 до {max} ({digits} чёрных цифр)"),
+            max=10**digits - 1,
+            digits=digits,
+        )
+    return int(significant or "0")
+
+
+def parse_reading_date(raw: str) -> date:
+    """Accepts ДД.ММ.ГГГГ and YYYY-MM-DD."""
+    text = raw.strip()
+    if not text:
+        raise _fail("required", N_("Укажите дату показания"))
+    if m := _DMY_RE.fullmatch(text):
+        day, month, year = m.groups()
+    elif m := _ISO_RE.fullmatch(text):
+        year, month, day = m.groups()
+    else:
+        year = month = day = "0"
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise _fail(
+            "invalid_date", N_("Неверная дата: укажите дату в формате ДД.ММ.ГГГГ")
+        ) from None
+
+
+def parse_volume(raw: str) -> Decimal:
+    """Volume in m³, ≥ 0, up to three decimals, quantized to 0.001."""
+    text = raw.strip()
+    if not text:
+        raise _fail("required", N_("Введите объём"))
+    m = _VOLUME_RE.fullmatch(text)
+    if not m:
+        raise _fail(
+            "not_a_number",
+            N_("Объём должен быть числом кубометров, не более трёх знаков после запятой"),
+        )
+    sign, whole, fraction = m.groups()
+    whole = re.sub(r"[^0-9]", "", whole).lstrip("0")
+    fraction = (fraction or "").rstrip("0")
+    if sign and (whole or fraction):
+        raise _fail("negative", N_("Объём не может быть отрицательным"))
+    if len(fraction) > 3:
+        raise _fail(
+            "too_many_decimals", N_("Объём указывается не более чем с тремя знаками после запятой")
+        )
+    if len(whole) > MAX_VOLUME_INT_DIGITS:
+        raise _fail(
+            "too_large",
+            N_("Объём слишком велик: не более {digits} цифр до запятой"),
+            digits=MAX_VOLUME_INT_DIGITS,
+        )
+    return Decimal(f"{whole or '0'}.{fraction or '0'}").quantize(VOLUME_QUANTUM)
+
+
+@dataclass
+class PreviousReading:
+    value: Decimal | int
+    read_on: date
+
+
+def _date_problems(read_on: date, today: date, previous: PreviousReading | None) -> list[Problem]:
+    problems = []
+    if read_on > today:
+        problems.append(Problem("date_in_future", N_("Дата показания не может быть в будущем")))
+    if previous is not None and read_on < previous.read_on:
+        problems.append(
+            Problem(
+                "date_before_previous",
+                N_("Дата показания не может быть раньше даты предыдущего показания ({date})"),
+                {"date": previous.read_on.strftime("%d.%m.%Y")},
+            )
+        )
+    return problems
+
+
+@dataclass
+class ColdCheck:
+    consumption: int | None = None
+    rollover: bool = False
+    anomaly: bool = False
+    errors: list[Problem] = field(default_factory=list)
+    confirmations: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.confirmations
+
+
+def _format_mean(total: int | Decimal, count: int) -> str:
+    mean = (Decimal(total) / count).quantize(VOLUME_QUANTUM)
+    return f"{mean.normalize():f}"
+
+
+def check_cold_reading(
+    value: int,
+    digits: int,
+    read_on: date,
+    today: date,
+    previous: PreviousReading | None,
+    history: Sequence[int | Decimal],
+    confirm_rollover: bool,
+    confirm_anomaly: bool,
+) -> ColdCheck:
+    """Rule R2 for one row; `history` holds consumptions of accepted periods, newest first."""
+    check = ColdCheck(errors=_date_problems(read_on, today, previous))
+    if previous is None:
+        return check
+
+    def need(problem: Problem, confirmed: bool) -> None:
+        (check.warnings if confirmed else check.confirmations).append(problem)
+
+    before = int(previous.value)  # black digits: the whole part
+    check.consumption = value - before
+    if value < before:
+        check.rollover = True
+        check.consumption = value + 10**digits - before
+        need(
+            Problem(
+                "rollover",
+                N_(
+                    "Текущее показание меньше предыдущего. Счётчик прошёл через ноль? "
+                    "Подтвердите переход через ноль."
+                ),
+            ),
+            confirm_rollover,
+        )
+    recent = list(history[:MAX_HISTORY])
+    total = sum(recent)
+    if recent and total > 0 and check.consumption * len(recent) > ANOMALY_FACTOR * total:
+        check.anomaly = True
+        need(
+            Problem(
+                "anomaly",
+                N_(
+                    "Расход {consumption} м³ более чем в 3 раза превышает средний ({mean}) "
+                    "за последние периоды. Подтвердите показание."
+                ),
+                {"consumption": check.consumption, "mean": _format_mean(total, len(recent))},
+            ),
+            confirm_anomaly,
+        )
+    return check
+
+
+@dataclass
+class VolumeCheck:
+    errors: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def check_volume(
+    volume: Decimal, read_on: date, today: date, previous: PreviousReading | None
+) -> VolumeCheck:
+    """Rule R3 for one row (the value itself is validated by parse_volume)."""
+    check = VolumeCheck(errors=_date_problems(read_on, today, previous))
+    if volume < 0:
+        check.errors.insert(0, Problem("negative", N_("Объём не может быть отрицательным")))
+    return check
+
+
+def consumptions_from_history(values: Sequence[int], digits: int) -> list[int]:
+    """Consumptions between consecutive accepted readings (newest first), with rollover."""
+    return [
+        newer - older if newer >= older else newer + 10**digits - older
+        for newer, older in zip(values, values[1:], strict=False)
+    ]

@@ -1,0 +1,1 @@
+"""Named async queries, one module per aggregate."""

@@ -1,0 +1,80 @@
+"""The Jinja environment and the one helper that renders a whole page or one block of it."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2_fragments import render_block
+from litestar import Request, Response
+from litestar.enums import MediaType
+from litestar.utils.scope.state import ScopeState
+
+from app import i18n
+from app.settings import ROOT, today
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(ROOT / "templates")),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        auto_reload=False,
+        enable_async=False,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    env.filters.update(date=i18n.format_date, m3=i18n.format_m3, period=i18n.format_period)
+    return env
+
+
+def is_fragment_request(request: Request) -> bool:
+    """htmx asked for a part of the page (we do not use hx-boost, so any htmx request)."""
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+
+
+def base_context(request: Request) -> dict[str, Any]:
+    user = request.scope.get("state", {}).get("user")
+    return {
+        "request": request,
+        "user": user,
+        "csrf_token": ScopeState.from_scope(request.scope).csrf_token or "",
+        "locale": i18n.current_locale.get(),
+        "path": request.url.path,
+        "today": today(),
+        "flashes": pop_flashes(request) if user else [],
+    }
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Render `template` as a page, or only `block` of it when a block is asked for."""
+    env = environment()
+    ctx = base_context(request)
+    if context:
+        ctx.update(context)
+    if block is not None:
+        html = render_block(env, template, block, ctx)
+    else:
+        html = env.get_template(template).render(ctx)
+    return Response(html, media_type=MediaType.HTML, status_code=status, headers=headers)
+
+
+def flash(request: Request, kind: str, text: str) -> None:
+    """Queue a message for the next full page of a logged-in user."""
+    request.session.setdefault("flash", []).append([kind, text])
+
+
+def pop_flashes(request: Request) -> list[list[str]]:
+    session = request.scope.get("session")
+    if not session or "flash" not in session:
+        return []
+    return session.pop("flash")

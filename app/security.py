@@ -1,0 +1,211 @@
+"""Sessions, the current user, guards, password hashing, throttling and security headers."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.datastructures import MutableScopeHeaders
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers import BaseRouteHandler
+from litestar.middleware.session.server_side import (
+    ServerSideSessionBackend,
+    ServerSideSessionConfig,
+)
+from litestar.types import ASGIApp, Empty, Message, Receive, Scope, ScopeSession, Send
+
+from app import db, i18n
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A valid hash to verify against when the e-mail is unknown, so timing does not reveal it.
+DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- sessions
+
+
+class PortalSessionBackend(ServerSideSessionBackend):
+    """Litestar's Redis-backed server-side sessions, with two changes.
+
+    - Nothing is written for a visitor with an empty session (no Redis write per anonymous
+      GET) nor for a request that left the session unchanged.
+    - `rotate_session(request)` makes the response carry a fresh session id and deletes the
+      old one (at login, against session fixation).
+    """
+
+    async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
+        data = await super().load_from_connection(connection)
+        connection.scope["_session_loaded"] = self.serialize_data(data) if data else None
+        return data
+
+    def get_session_id(self, connection: ASGIConnection) -> str:
+        return connection.scope.get("_session_new_id") or super().get_session_id(connection)
+
+    async def store_in_message(
+        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection
+    ) -> None:
+        scope = connection.scope
+        old_id = connection.cookies.get(self.config.key)
+        if old_id == "null":
+            old_id = None
+        rotate = scope.get("_session_rotate", False)
+        if scope_session is Empty or not scope_session:
+            if old_id:
+                await super().store_in_message(Empty, message, connection)
+            return
+        if rotate:
+            store = self.config.get_store_from_app(scope["app"])
+            if old_id:
+                await self.delete(old_id, store=store)
+            scope["_session_new_id"] = self.generate_session_id()
+        elif old_id and self.serialize_data(scope_session) == scope.get("_session_loaded"):
+            return
+        await super().store_in_message(scope_session, message, connection)
+
+
+class PortalSessionConfig(ServerSideSessionConfig):
+    _backend_class = PortalSessionBackend
+
+
+def rotate_session(request: Request) -> None:
+    request.scope["_session_rotate"] = True
+
+
+# ---------------------------------------------------------------- current user
+
+
+@dataclass
+class CurrentUser:
+    id: int
+    email: str
+    full_name: str
+    role: str
+    locale: str
+    contract_ids: list[int] = field(default_factory=list)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == "operator"
+
+    @property
+    def has_contracts(self) -> bool:
+        return bool(self.contract_ids)
+
+
+CURRENT_USER_SQL = """
+SELECT u.id, u.email, u.full_name, u.role, u.locale,
+       coalesce(array_agg(l.contract ORDER BY l.contract) FILTER (WHERE l.contract IS NOT NULL),
+                '{}') AS contract_ids
+FROM portal_user u LEFT JOIN contract_link l ON l."user" = u.id
+WHERE u.id = $1 AND u.is_active
+GROUP BY u.id
+"""
+
+
+async def load_current_user(user_id: int) -> CurrentUser | None:
+    row = await db.fetchrow(CURRENT_USER_SQL, user_id)
+    return CurrentUser(**dict(row)) if row else None
+
+
+class CurrentUserMiddleware:
+    """Loads the logged-in user (one query) and sets the request's locale."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        session = scope.get("session") or {}
+        user = None
+        if uid := session.get("uid") if isinstance(session, dict) else None:
+            user = await load_current_user(uid)
+            if user is None:
+                scope["session"] = Empty
+        scope.setdefault("state", {})["user"] = user
+        lang_cookie = None
+        for key, value in scope.get("headers", []):
+            if key == b"cookie":
+                for part in value.decode("latin-1").split(";"):
+                    name, _, val = part.strip().partition("=")
+                    if name == "lang":
+                        lang_cookie = val
+        token = i18n.current_locale.set(i18n.pick_locale(user.locale if user else None, lang_cookie))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            i18n.current_locale.reset(token)
+
+
+def current_user(request: Request) -> CurrentUser | None:
+    return request.scope.get("state", {}).get("user")
+
+
+def requires_login(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if connection.scope.get("state", {}).get("user") is None:
+        raise NotAuthorizedException()
+
+
+def requires_operator(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    user = connection.scope.get("state", {}).get("user")
+    if user is None:
+        raise NotAuthorizedException()
+    if not user.is_operator:
+        raise PermissionDeniedException()
+
+
+# ---------------------------------------------------------------- headers
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; "
+    "object-src 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-content-type-options", b"nosniff"),
+]
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                for key, value in SECURITY_HEADERS:
+                    headers[key.decode()] = value.decode()
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

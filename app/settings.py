@@ -1,0 +1,66 @@
+"""Settings read from the environment once, and the app-wide notion of "today"."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    redis_url: str | None
+    smtp_url: str | None
+    host: str
+    port: int
+    secret_key: str
+    archive_refresh_minutes: int
+    app_today: date | None
+    var_dir: Path
+    web_workers: int
+    base_url: str | None
+
+
+def _secret_key(var_dir: Path) -> str:
+    """SECRET_KEY from the environment, else a random one kept under var/ across restarts."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    var_dir = Path(os.environ.get("VAR_DIR", ROOT / "var")).resolve()
+    today = os.environ.get("APP_TODAY") or None
+    return Settings(
+        database_url=os.environ.get("DATABASE_URL") or None,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        smtp_url=os.environ.get("SMTP_URL") or None,
+        host=os.environ.get("HOST", "127.0.0.1"),
+        port=int(os.environ.get("PORT", "8000")),
+        secret_key=_secret_key(var_dir),
+        archive_refresh_minutes=int(os.environ.get("ARCHIVE_REFRESH_MINUTES", "120")),
+        app_today=date.fromisoformat(today) if today else None,
+        var_dir=var_dir,
+        web_workers=int(os.environ.get("WEB_WORKERS", "1")),
+        base_url=os.environ.get("BASE_URL") or None,
+    )
+
+
+def today() -> date:
+    """Today's date, frozen by APP_TODAY for demos and acceptance runs."""
+    frozen = get_settings().app_today
+    return frozen if frozen is not None else date.today()

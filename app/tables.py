@@ -1,0 +1,195 @@
+"""All database tables. Billing-owned data is keyed by billing ids; readings are never deleted.
+
+Constraints that Piccolo cannot express (composite and partial unique indexes, CHECKs) are
+added by the raw-SQL migration `migrations/portal_2_constraints.py`.
+"""
+
+from enum import Enum
+
+from piccolo.columns import (
+    JSONB,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    OnDelete,
+    SmallInt,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Counterparty(Table):
+    billing_id = Integer(unique=True, help_text="Counterparty id in billing")
+    name = Varchar(length=500)
+    inn = Varchar(length=12, index=True, help_text="10 digits (organization) or 12 (sole proprietor)")
+
+
+class Contract(Table):
+    billing_id = Integer(unique=True, help_text="Contract id in billing, shown to users as «№»")
+    number = Varchar(length=100, help_text="Contract number as printed on the contract")
+    number_norm = Varchar(length=100, index=True, help_text="Trimmed, casefolded number for lookups")
+    counterparty = ForeignKey(Counterparty, on_delete=OnDelete.restrict, index=True)
+    signed_on = Date(null=True, default=None)
+    deadline_day = SmallInt(help_text="Day of month readings are due (1–31)")
+    discharge_deadline_day = SmallInt(help_text="Day of month hot-water volumes are due (1–31)")
+
+
+class ConnectionPoint(Table):
+    billing_id = Integer(unique=True)
+    contract = ForeignKey(Contract, on_delete=OnDelete.restrict, index=True)
+    address = Varchar(length=500)
+
+
+class Meter(Table):
+    class Kind(str, Enum):
+        cold = "cold"
+        hot = "hot"
+
+    billing_id = Integer(unique=True)
+    point = ForeignKey(ConnectionPoint, on_delete=OnDelete.restrict, index=True)
+    serial = Varchar(length=100, help_text="Serial number, e.g. «13 300963»")
+    model = Varchar(length=200, help_text="Model, e.g. «VLF-R-1.5»")
+    address = Varchar(length=500, help_text="Installation address")
+    verification_due = Date(null=True, default=None, help_text="Planned verification date")
+    digits = SmallInt(default=5, help_text="Black digits on the dial")
+    kind = Varchar(length=4, choices=Kind, default=Kind.cold)
+    active = Boolean(default=True)
+
+
+class User(Table, tablename="portal_user"):
+    class Role(str, Enum):
+        subscriber = "subscriber"
+        operator = "operator"
+
+    email = Varchar(length=254, unique=True, help_text="Login, stored lower-cased")
+    password_hash = Varchar(length=200)
+    full_name = Varchar(length=200)
+    phone = Varchar(length=50)
+    position = Varchar(length=200)
+    organization = Varchar(length=500)
+    role = Varchar(length=12, choices=Role, default=Role.subscriber)
+    locale = Varchar(length=5, default="ru")
+    is_active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class BillingBatch(Table):
+    """One hand-off of transmitted readings to billing (one outbox file)."""
+
+    class State(str, Enum):
+        prepared = "prepared"
+        written = "written"
+        applied = "applied"
+
+    uid = Varchar(length=64, unique=True)
+    state = Varchar(length=10, choices=State, default=State.prepared)
+    item_count = Integer(default=0)
+    accepted_count = Integer(default=0)
+    rejected_count = Integer(default=0)
+    file_name = Varchar(length=300, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    applied_at = Timestamptz(null=True, default=None)
+
+
+class Reading(Table):
+    """A cold-water reading (whole m³) or, on a hot meter, a discharge volume (m³, 3 decimals)."""
+
+    class Status(str, Enum):
+        draft = "draft"
+        transmitted = "transmitted"
+        accepted = "accepted"
+        rejected = "rejected"
+
+    class Source(str, Enum):
+        billing = "billing"
+        portal = "portal"
+
+    meter = ForeignKey(Meter, on_delete=OnDelete.restrict)
+    period = Date(help_text="Reporting period: first day of the month")
+    value = Numeric(digits=(15, 3))
+    read_on = Date()
+    status = Varchar(length=12, choices=Status, default=Status.draft)
+    source = Varchar(length=8, choices=Source, default=Source.portal)
+    rollover_confirmed = Boolean(default=False)
+    anomaly_confirmed = Boolean(default=False)
+    reject_reason = Text(null=True, default=None)
+    batch = ForeignKey(BillingBatch, on_delete=OnDelete.restrict, null=True, default=None)
+    created_by = ForeignKey(User, on_delete=OnDelete.set_null, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_by = ForeignKey(User, on_delete=OnDelete.set_null, null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())
+    transmitted_at = Timestamptz(null=True, default=None)
+    processed_at = Timestamptz(null=True, default=None)
+
+
+class ReadingAudit(Table):
+    """Every change of a reading: who, when, old → new."""
+
+    reading = ForeignKey(Reading, on_delete=OnDelete.restrict, index=True)
+    changed_by = ForeignKey(User, on_delete=OnDelete.set_null, null=True, default=None)
+    changed_at = Timestamptz(default=TimestamptzNow())
+    action = Varchar(length=20)
+    old_value = Numeric(digits=(15, 3), null=True, default=None)
+    new_value = Numeric(digits=(15, 3), null=True, default=None)
+    old_read_on = Date(null=True, default=None)
+    new_read_on = Date(null=True, default=None)
+    old_status = Varchar(length=12, null=True, default=None)
+    new_status = Varchar(length=12, null=True, default=None)
+    note = Text(null=True, default=None)
+
+
+class ContractLink(Table):
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    contract = ForeignKey(Contract, on_delete=OnDelete.restrict, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ConnectionRequest(Table):
+    """Log of every connection attempt (R5)."""
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    inn = Varchar(length=40)
+    number = Varchar(length=200)
+    outcome = Varchar(length=20)
+    contract = ForeignKey(Contract, on_delete=OnDelete.set_null, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class AuditEvent(Table):
+    """Account-level audit: contract linked/unlinked, password changed, ..."""
+
+    user = ForeignKey(User, on_delete=OnDelete.set_null, null=True, default=None)
+    action = Varchar(length=40)
+    details = JSONB(default={})
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class CalendarOverride(Table):
+    day = Date(unique=True)
+    is_working = Boolean()
+    note = Varchar(length=200, default="")
+
+
+class SubmissionWindow(Table):
+    """Stored window per contract, kind and period, computed by the daily deadline job."""
+
+    contract = ForeignKey(Contract, on_delete=OnDelete.cascade)
+    kind = Varchar(length=4, choices=Meter.Kind)
+    period = Date()
+    deadline_day = SmallInt()
+    opens = Date()
+    closes = Date()
+    computed_at = Timestamptz(default=TimestamptzNow())
+
+
+class PasswordReset(Table):
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,73 @@
+"""Contracts as seen by a user: every contract-scoped route resolves its contract here (R8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from litestar.exceptions import NotFoundException
+
+from app import db
+
+CONTRACT_COLUMNS = """
+    c.id, c.billing_id, c.number, c.signed_on, c.deadline_day, c.discharge_deadline_day,
+    cp.name AS counterparty_name, cp.inn AS counterparty_inn
+"""
+
+
+@dataclass(frozen=True)
+class ContractView:
+    id: int
+    billing_id: int
+    number: str
+    signed_on: date | None
+    deadline_day: int
+    discharge_deadline_day: int
+    counterparty_name: str
+    counterparty_inn: str
+
+
+async def user_contracts(user_id: int) -> list[ContractView]:
+    """The contracts linked to this user, by billing id."""
+    rows = await db.fetch(
+        f"""SELECT {CONTRACT_COLUMNS}
+            FROM contract_link l
+            JOIN contract c ON c.id = l.contract
+            JOIN counterparty cp ON cp.id = c.counterparty
+            WHERE l."user" = $1
+            ORDER BY c.billing_id""",
+        user_id,
+    )
+    return [ContractView(**dict(r)) for r in rows]
+
+
+async def contract_for_user(user_id: int, contract_id: int | str | None) -> ContractView:
+    """Contract `contract_id` if it is linked to the user, else 404 (never another's data)."""
+    try:
+        cid = int(contract_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise NotFoundException() from None
+    row = await db.fetchrow(
+        f"""SELECT {CONTRACT_COLUMNS}
+            FROM contract_link l
+            JOIN contract c ON c.id = l.contract
+            JOIN counterparty cp ON cp.id = c.counterparty
+            WHERE l."user" = $1 AND c.id = $2""",
+        user_id, cid,
+    )
+    if row is None:
+        raise NotFoundException()
+    return ContractView(**dict(row))
+
+
+async def selected_contract(user_id: int, requested: str | None) -> tuple[ContractView,
+                                                                           list[ContractView]]:
+    """The contract a contract page shows: the requested one (404 if not the user's), else the
+    user's first; plus all the user's contracts for the selector. 404 when the user has none."""
+    contracts = await user_contracts(user_id)
+    if requested not in (None, ""):
+        chosen = await contract_for_user(user_id, requested)
+        return chosen, contracts
+    if not contracts:
+        raise NotFoundException()
+    return contracts[0], contracts

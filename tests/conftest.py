@@ -239,12 +239,16 @@ def run_sync(coro_factory):
 
     async def main():
         from app import db
+        from app.piccolo_conf import DB
 
+        # The session pool belongs to the (idle) pytest-asyncio loop: park it, use our own.
+        parked, DB.pool = DB.pool, None
         await db.open_pool(max_size=2)
         try:
             return await coro_factory()
         finally:
             await db.close_pool()
+            DB.pool = parked
 
     def runner():
         try:
@@ -358,3 +362,9 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "ru-RU"}
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """End-to-end tests run last: Playwright's sync API keeps an event loop running in the
+    main thread for the rest of the session, which async tests cannot share."""
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.path).replace("\\", "/"))

@@ -204,6 +204,25 @@ async def create_user(email: str, password: str = "secret-pass-123", role: str =
 # ---------------------------------------------------------------- sync DB access (e2e)
 
 
+def _in_thread(coro_factory):
+    """Run a coroutine to completion on a fresh loop in another thread (sync e2e code runs
+    beside Playwright's loop, which owns the main thread)."""
+    outcome: dict = {}
+
+    def runner():
+        try:
+            outcome["result"] = asyncio.run(coro_factory())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=runner)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
 def sql(query: str, *args):
     """Run one query on a fresh connection from sync code (e2e assertions)."""
     import asyncpg
@@ -215,27 +234,11 @@ def sql(query: str, *args):
         finally:
             await conn.close()
 
-    result: list = []
-    error: list = []
-
-    def runner():
-        try:
-            result.append(asyncio.run(go()))
-        except BaseException as exc:  # noqa: BLE001
-            error.append(exc)
-
-    thread = threading.Thread(target=runner)
-    thread.start()
-    thread.join()
-    if error:
-        raise error[0]
-    return result[0]
+    return _in_thread(go)
 
 
 def run_sync(coro_factory):
     """Run an async function (e.g. truncate_all + load_demo_data) from a sync e2e fixture."""
-    result: list = []
-    error: list = []
 
     async def main():
         from app import db
@@ -250,18 +253,7 @@ def run_sync(coro_factory):
             await db.close_pool()
             DB.pool = parked
 
-    def runner():
-        try:
-            result.append(asyncio.run(main()))
-        except BaseException as exc:  # noqa: BLE001
-            error.append(exc)
-
-    thread = threading.Thread(target=runner)
-    thread.start()
-    thread.join()
-    if error:
-        raise error[0]
-    return result[0]
+    return _in_thread(main)
 
 
 def load_demo_sync() -> None:

@@ -3,5 +3,6 @@
 
 def route_handlers() -> list:
     from app.controllers.auth import AuthController
+    from app.controllers.contracts import ContractsController
 
-    return [AuthController]
+    return [AuthController, ContractsController]

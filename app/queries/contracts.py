@@ -8,6 +8,7 @@ from datetime import date
 from litestar.exceptions import NotFoundException
 
 from app import db
+from app.queries.audit import record_audit
 
 CONTRACT_COLUMNS = """
     c.id, c.billing_id, c.number, c.signed_on, c.deadline_day, c.discharge_deadline_day,
@@ -71,3 +72,53 @@ async def selected_contract(user_id: int, requested: str | None) -> tuple[Contra
     if not contracts:
         raise NotFoundException()
     return contracts[0], contracts
+
+
+# ---------------------------------------------------------------- connection requests (R5, R6)
+
+
+async def find_contract_by_inn_and_number(inn: str, number_norm: str) -> int | None:
+    """Id of the billing contract with this number whose counterparty has this INN."""
+    return await db.fetchval(
+        """SELECT c.id FROM contract c JOIN counterparty cp ON cp.id = c.counterparty
+           WHERE cp.inn = $1 AND c.number_norm = $2
+           ORDER BY c.billing_id LIMIT 1""",
+        inn, number_norm,
+    )
+
+
+async def link_contract(user_id: int, contract_id: int) -> bool:
+    """Link the contract to the user; False when it already was (concurrent submits included:
+    the unique index on (user, contract) makes the second insert wait, then do nothing)."""
+    async with db.transaction():
+        new_id = await db.fetchval(
+            """INSERT INTO contract_link ("user", contract, created_at) VALUES ($1, $2, now())
+               ON CONFLICT ("user", contract) DO NOTHING RETURNING id""",
+            user_id, contract_id,
+        )
+        if new_id is not None:
+            await record_audit(user_id, "contract_linked", {"contract": contract_id})
+    return new_id is not None
+
+
+async def unlink_contract(user_id: int, contract_id: int) -> bool:
+    """Remove only this user's link; billing data, readings and other users' links stay."""
+    async with db.transaction():
+        gone = await db.fetchval(
+            """DELETE FROM contract_link WHERE "user" = $1 AND contract = $2 RETURNING id""",
+            user_id, contract_id,
+        )
+        if gone is not None:
+            await record_audit(user_id, "contract_unlinked", {"contract": contract_id})
+    return gone is not None
+
+
+async def log_connection_request(user_id: int, inn: str, number: str, outcome: str,
+                                 contract_id: int | None = None) -> None:
+    """One row per connection attempt, whatever its outcome."""
+    await db.execute(
+        """INSERT INTO connection_request ("user", inn, number, outcome, contract, created_at)
+           VALUES ($1, $2, $3, $4, $5, now())""",
+        user_id, inn[:40], number[:200], outcome, contract_id,
+    )
+

@@ -1,0 +1,133 @@
+"""«Заявка на подключение» (R5) and «Мои договора» (R6): linking and unlinking contracts."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+
+from app import throttle
+from app.controllers._forms import clean_text, redirect
+from app.domain.inn import InnError, normalize_contract_number, normalize_inn
+from app.i18n import gettext as _
+from app.queries import contracts as q
+from app.render import flash, is_fragment_request, render
+from app.security import CurrentUser, current_user, load_current_user, requires_login
+
+
+class Outcome:
+    """Values of connection_request.outcome."""
+
+    linked = "linked"
+    already = "already_connected"
+    invalid_inn = "invalid_inn"
+    empty_number = "empty_number"
+    not_found = "not_found"
+    throttled = "throttled"
+
+
+async def _refresh_user(request: Request) -> CurrentUser | None:
+    """The CurrentUser in the scope was loaded before the link changed: reload it for the menu."""
+    user = current_user(request)
+    fresh = await load_current_user(user.id) if user else None
+    request.scope.setdefault("state", {})["user"] = fresh
+    return fresh
+
+
+class ContractsController(Controller):
+    path = "/"
+    guards = [requires_login]
+
+    @get("/connect", name="connect")
+    async def connect_form(self, request: Request) -> Response:
+        """The «Заявка на подключение» form."""
+        return render(request, "contracts/connect.html", {"form": {}, "errors": {}})
+
+    @post("/connect")
+    async def connect(self, request: Request) -> Response:
+        """Link the contract whose number and counterparty INN match; or say why not."""
+        user = current_user(request)
+        data = await request.form()
+        form = {"inn": clean_text(data.get("inn"), 40),
+                "number": clean_text(data.get("number"), 200)}
+        redis = request.app.state.redis
+        check = (throttle.CONNECT_PER_USER, str(user.id))
+        errors: dict[str, str] = {}
+
+        def answer(status: int, error: str | None = None, **extra) -> Response:
+            ctx = {"form": form, "errors": errors, "error": error, **extra}
+            block = "form" if is_fragment_request(request) else None
+            return render(request, "contracts/connect.html", ctx, block=block, status=status)
+
+        async def failed(outcome: str, status: int = 422, error: str | None = None) -> Response:
+            await q.log_connection_request(user.id, form["inn"], form["number"], outcome)
+            await throttle.hit(redis, check)
+            return answer(status, error)
+
+        if await throttle.is_blocked(redis, check):
+            # No lookup at all while blocked: guessing gets no answer.
+            await q.log_connection_request(user.id, form["inn"], form["number"], Outcome.throttled)
+            return answer(
+                429, _("Слишком много неудачных попыток подключения. Повторите через час."))
+        inn = None
+        try:
+            inn = normalize_inn(form["inn"])
+        except InnError as exc:
+            errors["inn"] = exc.problem.text(_)
+        if not form["number"]:
+            errors["number"] = _("Заполните это поле")
+        if errors:
+            return await failed(Outcome.invalid_inn if inn is None else Outcome.empty_number)
+        number_norm = normalize_contract_number(form["number"])
+        contract_id = await q.find_contract_by_inn_and_number(inn, number_norm)
+        if contract_id is None:
+            # One message for both halves: it must not tell whether the INN or the number was wrong.
+            return await failed(Outcome.not_found, error=_(
+                "Договор с таким номером для этого ИНН не найден. "
+                "Проверьте ИНН компании и номер договора."
+            ))
+        linked = await q.link_contract(user.id, contract_id)
+        outcome = Outcome.linked if linked else Outcome.already
+        await q.log_connection_request(user.id, inn, form["number"], outcome, contract_id)
+        if not linked:
+            return answer(409, _("Этот договор уже подключён к вашему кабинету."))
+        success = _("Заявка успешно отправлена")
+        if not is_fragment_request(request):
+            flash(request, "success", success)
+            return redirect(request, "/connect")
+        fresh = await _refresh_user(request)
+        return render(
+            request, "contracts/connect.html",
+            {"form": {}, "errors": {}, "success": success, "user": fresh, "oob_menu": True},
+            block="form",
+        )
+
+    @get("/contracts", name="contracts")
+    async def list_contracts(self, request: Request) -> Response:
+        """«Мои договора»: the user's linked contracts, each with «Удалить»."""
+        user = current_user(request)
+        contracts = await q.user_contracts(user.id)
+        return render(request, "contracts/list.html", {"contracts": contracts})
+
+    @get("/contracts/{contract_id:int}/delete")
+    async def confirm_delete(self, request: Request, contract_id: int) -> Response:
+        """Confirmation page for «Удалить» when JavaScript is off (htmx uses hx-confirm)."""
+        contract = await q.contract_for_user(current_user(request).id, contract_id)
+        return render(request, "contracts/delete.html", {"contract": contract})
+
+    @post("/contracts/{contract_id:int}/delete")
+    async def delete(self, request: Request, contract_id: int) -> Response:
+        """Unlink the contract from this user only; htmx gets the row removed + the new menu."""
+        user = current_user(request)
+        contract = await q.contract_for_user(user.id, contract_id)
+        await q.unlink_contract(user.id, contract.id)
+        message = _("Договор №{number} удалён из вашего кабинета.").format(
+            number=contract.billing_id)
+        if not is_fragment_request(request):
+            flash(request, "success", message)
+            return redirect(request, "/contracts")
+        fresh = await _refresh_user(request)
+        return render(
+            request, "contracts/list.html",
+            {"contracts": await q.user_contracts(user.id), "message": message, "user": fresh,
+             "oob_menu": True},
+            block="deleted",
+        )

@@ -8,6 +8,7 @@ or REDIS_URL), and a private VAR_DIR (mail, outbox). The database is dropped at 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import secrets
 import shutil
@@ -29,6 +30,12 @@ import logging  # noqa: E402
 
 logging.getLogger("pgserver").setLevel(logging.WARNING)
 RUN_ID = f"{os.getpid()}_{secrets.token_hex(3)}"
+# pytest's tmp_path lives under one /tmp/pytest-of-USER shared by every checkout on the machine,
+# and each session prunes the older numbered dirs: parallel runs deleted each other's embedded
+# servers. One temp root per checkout (short: unix socket paths under it must stay < 108 bytes).
+_TEMPROOT = Path("/tmp") / f"pt-{hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]}"
+_TEMPROOT.mkdir(exist_ok=True)
+os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(_TEMPROOT))
 VAR_DIR = ROOT / "var" / f"test-run-{RUN_ID}"
 os.environ["VAR_DIR"] = str(VAR_DIR)
 os.environ["PICCOLO_CONF"] = "app.piccolo_conf"

@@ -137,5 +137,8 @@ def create_app(**overrides: Any) -> Litestar:
             root={"level": "INFO", "handlers": ["queue_listener"]},
             log_exceptions="always",
         ),
+        # No OpenAPI schema/Swagger pages: this is a hypermedia app, and /schema would publish
+        # every route to anonymous visitors (and load the viewers' scripts from a CDN).
+        openapi_config=None,
         debug=False,
     )

@@ -1,0 +1,162 @@
+"""The app's own route table, classified for the security tests.
+
+Every (method, path) that `create_app()` registers is an `Endpoint`. The tests in
+test_route_inventory.py are parametrized over these, so a route added anywhere in the app is
+tested the day it lands, and a route the rules below cannot classify FAILS the suite until it
+is listed here with a reason.
+
+Classification:
+- guards: `requires_login` / `requires_operator` (controller- or handler-level);
+- PUBLIC: the routes an anonymous visitor may use (each with its reason); any other route
+  without a guard is a failure;
+- scope (rule R8): which request parameters carry an id of another organization's data.
+  Inferred from path parameters and from the names the handler reads (source scan for
+  "contract", "point", "meter", "reading", with or without "_id"); SCOPE_OVERRIDES gives the
+  parameters where the handler reads them indirectly; UNSCOPED lists subscriber routes that
+  take no such id, with the reason. A subscriber route in neither is a failure.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+# Anonymous visitors may use these; everything else must carry a login/operator guard.
+PUBLIC: dict[tuple[str, str], str] = {
+    ("GET", "/"): "the login block",
+    ("POST", "/login"): "signing in",
+    ("POST", "/logout"): "destroys whatever session the cookie names; harmless when anonymous",
+    ("GET", "/register"): "registration form",
+    ("POST", "/register"): "registration",
+    ("GET", "/password/remind"): "password reminder form",
+    ("POST", "/password/remind"): "password reminder",
+    ("GET", "/password/reset/{token:str}"): "one-time reset link from the e-mail",
+    ("POST", "/password/reset/{token:str}"): "one-time reset link from the e-mail",
+    ("POST", "/lang"): "language switch",
+    ("GET", "/static/{file_path:path}"): "CSS/JS assets",
+}
+
+# The kinds of id that belong to one organization, and the request names that carry them.
+SCOPE_KINDS = ("contract", "point", "meter", "reading")
+_NAME_RE = re.compile(r"""["'](contract|point|meter|reading)(?:_id)?["']""")
+_PATH_KIND_RE = re.compile(r"^(contract|point|meter|reading)(?:_id)?$")
+
+# (method, path) -> {"query"|"form": {request name: kind}} where the source scan cannot see it.
+SCOPE_OVERRIDES: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
+
+# Subscriber routes that take no id of contract/point/meter/reading, with the reason.
+UNSCOPED: dict[tuple[str, str], str] = {}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: object = field(compare=False, repr=False)
+    path_params: dict = field(compare=False, repr=False, default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.method, self.path)
+
+    @property
+    def unsafe(self) -> bool:
+        return self.method not in SAFE_METHODS
+
+    @property
+    def guards(self) -> list:
+        return list(self.handler.resolve_guards())
+
+    @property
+    def needs_login(self) -> bool:
+        from app.security import requires_login, requires_operator
+
+        return any(g in (requires_login, requires_operator) for g in self.guards)
+
+    @property
+    def operator_only(self) -> bool:
+        from app.security import requires_operator
+
+        return requires_operator in self.guards
+
+    @property
+    def source(self) -> str:
+        fn = getattr(self.handler, "fn", None)
+        fn = getattr(fn, "__func__", fn)
+        try:
+            return inspect.getsource(fn)
+        except (OSError, TypeError):
+            return ""
+
+    def scope(self) -> dict[str, dict[str, str]]:
+        """{"path"|"query"|"form": {name: kind}} of the ids this route takes."""
+        result: dict[str, dict[str, str]] = {"path": {}, "query": {}, "form": {}}
+        for name in self.path_params:
+            if m := _PATH_KIND_RE.match(name):
+                result["path"][name] = m.group(1)
+        where = "query" if not self.unsafe else "form"
+        signature = getattr(self.handler, "parsed_fn_signature", None)
+        names = set(signature.parameters) if signature else set()
+        for name in names - set(self.path_params):
+            if m := _PATH_KIND_RE.match(name):
+                result["query"][name] = m.group(1)
+        for m in _NAME_RE.finditer(self.source):
+            literal = m.group(0)[1:-1]
+            if literal not in self.path_params:
+                result[where][literal] = m.group(1)
+                if where == "form":  # a POST handler may read the query string too
+                    result["query"][literal] = m.group(1)
+        for where_, names_ in SCOPE_OVERRIDES.get(self.key, {}).items():
+            result[where_].update(names_)
+        return result
+
+    def is_scoped(self) -> bool:
+        return any(self.scope().values())
+
+
+@lru_cache(maxsize=1)
+def endpoints() -> tuple[Endpoint, ...]:
+    """Every (method, path) of the app, HEAD/OPTIONS left out (Litestar derives them)."""
+    from litestar.routes import HTTPRoute
+
+    from app.web import create_app
+
+    app = create_app(manage_pool=False)
+    found: dict[tuple[str, str], Endpoint] = {}
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            raise AssertionError(f"unexpected route type {type(route).__name__} at {route.path}")
+        for handler in route.route_handlers:
+            for method in sorted(handler.http_methods):
+                if method in ("HEAD", "OPTIONS"):
+                    continue
+                found[(method, route.path)] = Endpoint(
+                    method, route.path, handler, dict(route.path_parameters)
+                )
+    return tuple(sorted(found.values(), key=lambda e: (e.path, e.method)))
+
+
+def fill_path(endpoint: Endpoint, ids: dict[str, int] | None = None) -> str:
+    """The path with every parameter filled: scoped ones from `ids` (kind -> id), others dummy."""
+    path = endpoint.path
+    scope = endpoint.scope()["path"]
+    for name, definition in endpoint.path_params.items():
+        kind = scope.get(name)
+        if kind and ids and kind in ids:
+            value = str(ids[kind])
+        elif definition.type is int:
+            value = "1"
+        elif "path" in definition.full:
+            value = "app.css"
+        else:
+            value = "x"
+        path = path.replace("{" + definition.full + "}", value)
+    return path

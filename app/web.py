@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 from app import db
 from app.i18n import gettext as _
 from app.render import is_fragment_request, render
-from app.security import CurrentUserMiddleware, PortalSessionConfig, SecurityHeadersMiddleware
+from app.security import CurrentUserMiddleware, PortalSessionConfig, add_security_headers
 from app.settings import ROOT, get_settings
 
 log = logging.getLogger("app")
@@ -120,10 +120,10 @@ def create_app(**overrides: Any) -> Litestar:
         stores={"sessions": session_store},
         csrf_config=csrf,
         middleware=[
-            DefineMiddleware(SecurityHeadersMiddleware),
             session.middleware,
             DefineMiddleware(CurrentUserMiddleware),
         ],
+        before_send=[add_security_headers],
         plugins=[HTMXPlugin()],
         request_class=HTMXRequest,
         exception_handlers={

@@ -366,4 +366,5 @@ def browser_context_args(browser_context_args):
 def pytest_collection_modifyitems(session, config, items):
     """End-to-end tests run last: Playwright's sync API keeps an event loop running in the
     main thread for the rest of the session, which async tests cannot share."""
-    items.sort(key=lambda item: "/tests/e2e/" in str(item.path).replace("\\", "/"))
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.path).replace("\\", "/")
+               or item.get_closest_marker("e2e") is not None)  # browser tests elsewhere too

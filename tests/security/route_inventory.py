@@ -49,7 +49,11 @@ _PATH_KIND_RE = re.compile(r"^(contract|point|meter|reading)(?:_id)?$")
 SCOPE_OVERRIDES: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
 
 # Subscriber routes that take no id of contract/point/meter/reading, with the reason.
-UNSCOPED: dict[tuple[str, str], str] = {}
+UNSCOPED: dict[tuple[str, str], str] = {
+    ("GET", "/connect"): "the connection request form; shows nothing of any contract",
+    ("POST", "/connect"): "INN + contract number are the proof (R5), rate-limited per user",
+    ("GET", "/contracts"): "lists the user's own links only",
+}
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,8 @@ class Endpoint:
 
     @property
     def guards(self) -> list:
-        return list(self.handler.resolve_guards())
+        # Litestar wraps resolved guards in AsyncCallable; compare the functions themselves.
+        return [getattr(g, "func", g) for g in self.handler.resolve_guards()]
 
     @property
     def needs_login(self) -> bool:

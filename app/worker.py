@@ -6,6 +6,8 @@ import asyncio
 import logging
 from typing import Any
 
+from arq import cron
+
 from app import db
 from app.jobs import redis_settings
 from app.mail import send_mail
@@ -20,6 +22,33 @@ async def send_email(ctx: dict[str, Any], to: str, subject: str, body: str) -> d
     return {"sent": 1}
 
 
+async def refresh_archive(ctx: dict[str, Any]) -> dict[str, int]:
+    """Hand transmitted readings to billing and record its answers (R7)."""
+    from app.billing.refresh import refresh_archive as run_refresh
+
+    return await run_refresh()
+
+
+def refresh_schedule(every_minutes: int) -> dict[str, set[int] | None]:
+    """arq cron fields for "every N minutes", aligned to midnight.
+
+    arq's cron is a product of hour × minute sets, so it expresses exactly the intervals that
+    divide an hour (1, 2, …, 30) or a day in whole hours (60, 120, …, 720, 1440). Any other N
+    is rounded down to the nearest such interval, so billing is asked at least as often as
+    configured. A cron beats a self-rescheduling job here: arq enqueues each cron run under a
+    job id made of its time, so several workers never double a run, and a crashed or
+    restarted worker cannot lose the chain.
+    """
+    if every_minutes < 1:
+        raise ValueError("ARCHIVE_REFRESH_MINUTES must be at least 1")
+    if every_minutes < 60:
+        step = max(d for d in range(1, 61) if 60 % d == 0 and d <= every_minutes)
+        return {"hour": None, "minute": set(range(0, 60, step))}
+    hours = min(every_minutes // 60, 24)
+    step = max(d for d in range(1, 25) if 24 % d == 0 and d <= hours)
+    return {"hour": set(range(0, 24, step)), "minute": {0}}
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     await db.open_pool(max_size=4)
 
@@ -29,8 +58,11 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 class WorkerSettings:
-    functions = [send_email]
-    cron_jobs: list = []
+    functions = [send_email, refresh_archive]
+    cron_jobs = [
+        cron(refresh_archive, name="refresh_archive", timeout=1800,
+             **refresh_schedule(get_settings().archive_refresh_minutes)),
+    ]
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = redis_settings(get_settings().redis_url)

@@ -2,7 +2,8 @@
 
 
 def route_handlers() -> list:
+    from app.controllers.archive import ArchiveController
     from app.controllers.auth import AuthController
     from app.controllers.contracts import ContractsController
 
-    return [AuthController, ContractsController]
+    return [AuthController, ContractsController, ArchiveController]

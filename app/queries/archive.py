@@ -1,0 +1,114 @@
+"""The archive of accepted readings (R7) as one user may see it (R8): filter and page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from app import db
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class ArchiveFilter:
+    """What the archive shows; ids are already checked to belong to the user."""
+
+    user_id: int
+    contract_id: int | None = None
+    point_id: int | None = None
+    kind: str = "cold"
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
+class ArchiveRow:
+    contract_id: int
+    contract_billing_id: int
+    counterparty_name: str
+    serial: str
+    address: str
+    value: Decimal
+    read_on: date
+    source: str
+
+
+@dataclass(frozen=True)
+class PointOption:
+    id: int
+    contract_id: int
+    contract_billing_id: int
+    address: str
+
+
+def _where(f: ArchiveFilter) -> tuple[str, list]:
+    """WHERE clause with only the conditions in use: each shape gets its own plan, rather
+    than one generic plan full of `$n IS NULL OR ...`."""
+    args: list = [f.user_id, f.kind]
+    conditions = ['l."user" = $1', "m.kind = $2", "r.status = 'accepted'"]
+    for column, value in (("c.id", f.contract_id), ("p.id", f.point_id)):
+        if value is not None:
+            args.append(value)
+            conditions.append(f"{column} = ${len(args)}")
+    if f.date_from is not None:
+        args.append(f.date_from)
+        conditions.append(f"r.read_on >= ${len(args)}")
+    if f.date_to is not None:
+        args.append(f.date_to)
+        conditions.append(f"r.read_on <= ${len(args)}")
+    return " AND ".join(conditions), args
+
+
+FROM = """
+FROM contract_link l
+JOIN contract c ON c.id = l.contract
+JOIN connection_point p ON p.contract = c.id
+JOIN meter m ON m.point = p.id
+JOIN reading r ON r.meter = m.id
+"""
+
+
+def archive_page_sql(f: ArchiveFilter, page: int) -> tuple[str, list]:
+    """The page query (exposed for the EXPLAIN test)."""
+    where, args = _where(f)
+    args += [PAGE_SIZE, (page - 1) * PAGE_SIZE]
+    sql = f"""
+        SELECT c.id AS contract_id, c.billing_id AS contract_billing_id,
+               cp.name AS counterparty_name, m.serial, m.address, r.value, r.read_on, r.source
+        {FROM}
+        JOIN counterparty cp ON cp.id = c.counterparty
+        WHERE {where}
+        ORDER BY c.billing_id, r.read_on DESC, m.serial, r.id DESC
+        LIMIT ${len(args) - 1} OFFSET ${len(args)}"""
+    return sql, args
+
+
+def archive_count_sql(f: ArchiveFilter) -> tuple[str, list]:
+    where, args = _where(f)
+    return f"SELECT count(*) {FROM} WHERE {where}", args
+
+
+async def archive_page(f: ArchiveFilter, page: int) -> tuple[list[ArchiveRow], int]:
+    """One page of accepted readings (grouped by contract, newest first) and the total."""
+    count_sql, count_args = archive_count_sql(f)
+    total = await db.fetchval(count_sql, *count_args)
+    if total == 0:
+        return [], 0
+    sql, args = archive_page_sql(f, page)
+    return [ArchiveRow(**dict(r)) for r in await db.fetch(sql, *args)], total
+
+
+async def user_points(user_id: int, contract_id: int | None = None) -> list[PointOption]:
+    """Connection points of the user's contracts (or of one of them), by contract, address."""
+    rows = await db.fetch(
+        """SELECT p.id, c.id AS contract_id, c.billing_id AS contract_billing_id, p.address
+           FROM contract_link l
+           JOIN contract c ON c.id = l.contract
+           JOIN connection_point p ON p.contract = c.id
+           WHERE l."user" = $1 AND ($2::int IS NULL OR c.id = $2)
+           ORDER BY c.billing_id, p.address, p.id""",
+        user_id, contract_id,
+    )
+    return [PointOption(**dict(r)) for r in rows]

@@ -1,0 +1,139 @@
+"""Transmitted readings → `python -m app refresh-archive` → «Архив показаний» in Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, VAR_DIR, load_demo_sync, sql
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def server(live_server_factory):
+    load_demo_sync()
+    # the demo subscriber also holds №15304: the archive covers every linked contract
+    sql("""INSERT INTO contract_link ("user", contract, created_at)
+           SELECT u.id, c.id, now() FROM portal_user u, contract c
+           WHERE u.email = 'demo@izhvodokanal.example' AND c.billing_id = 15304""")
+    return live_server_factory()
+
+
+def log_in(page: Page, url: str) -> None:
+    page.goto(url + "/")
+    page.get_by_label("Адрес электронной почты").fill("demo@izhvodokanal.example")
+    page.get_by_label("Пароль").fill("demopass2026")
+    page.get_by_role("button", name="Войти").click()
+    expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()
+
+
+def transmit_two_and_refresh() -> dict:
+    """Two readings of contract №15303 transmitted today (one below the last accepted value,
+    which billing rejects), then the refresh run as the operator's command would."""
+    meters = sql(
+        """SELECT m.id, m.serial, m.address, p.id AS point, p.address AS point_address,
+                  last.value
+           FROM meter m JOIN connection_point p ON p.id = m.point
+           JOIN contract c ON c.id = p.contract
+           JOIN LATERAL (SELECT value FROM reading r WHERE r.meter = m.id
+                         ORDER BY period DESC LIMIT 1) last ON true
+           WHERE c.billing_id = 15303 AND m.kind = 'cold' AND last.value BETWEEN 100 AND 90000
+           ORDER BY m.id LIMIT 2""")
+    good, bad = meters
+    newest = sql("SELECT (max(period) + interval '1 month')::date AS period, "
+                 "max(read_on) + 1 AS day FROM reading")[0]
+    today = newest["day"]
+    for meter, value in ((good, good["value"] + 7), (bad, bad["value"] - 50)):
+        sql("""INSERT INTO reading (meter, period, value, read_on, status, source,
+                   transmitted_at, created_at, updated_at)
+               VALUES ($1, $2, $3, $4, 'transmitted', 'portal', now(), now(), now())""",
+            meter["id"], newest["period"], value, today)
+    done = subprocess.run([sys.executable, "-m", "app", "refresh-archive"], cwd=ROOT,
+                          env={**os.environ, "VAR_DIR": str(VAR_DIR)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert '"accepted": 1' in done.stdout and '"rejected": 1' in done.stdout
+    return {"good": good, "bad": bad, "day": today, "good_value": int(good["value"]) + 7}
+
+
+def test_refreshed_reading_is_in_the_archive_under_its_contract_and_dates(server, page: Page):
+    data = transmit_two_and_refresh()
+    day = data["day"]
+    log_in(page, server.url)
+    page.get_by_role("link", name="Архив показаний").click()
+    expect(page.get_by_role("heading", name="Сведения о предыдущих показаниях")).to_be_visible()
+    expect(page.get_by_label("Адрес точки подключения")).to_have_value("")  # «Выбрать адрес»
+
+    page.get_by_label("Дата от").fill(day.isoformat())
+    page.get_by_label("Дата до").fill(day.isoformat())
+    with page.expect_response(re.compile(r"/archive\?")) as response:
+        page.get_by_role("button", name="Применить фильтр").click()
+    assert response.value.status == 200
+    expect(page).to_have_url(re.compile(rf"date_from={day.isoformat()}&date_to={day.isoformat()}"))
+
+    group = page.locator('tbody[data-contract="15303"]')
+    expect(group.get_by_role("rowheader", name="ООО «Ромашка», №15303")).to_be_visible()
+    rows = group.locator("tr:not(.group-title)")
+    expect(rows).to_have_count(1)  # the rejected one is not in the archive
+    expect(rows.first).to_contain_text(data["good"]["serial"])
+    expect(rows.first).to_contain_text(day.strftime("%d.%m.%Y"))
+    expect(rows.first).to_contain_text(f"{data['good_value']:,}".replace(",", "\u00a0") + ",000")
+    expect(rows.first).to_contain_text("портал")
+
+    # the filter lives in the URL: a bookmark (full page load) shows the same result
+    page.reload()
+    expect(page.locator('tbody[data-contract="15303"] tr:not(.group-title)')).to_have_count(1)
+    expect(page.get_by_label("Дата от")).to_have_value(day.isoformat())
+
+    # its own address keeps it; the other contract's address hides it
+    page.get_by_label("Адрес точки подключения").select_option(str(data["good"]["point"]))
+    with page.expect_response(re.compile(r"/archive\?")):
+        page.get_by_role("button", name="Применить фильтр").click()
+    expect(page.locator('tbody[data-contract="15303"] tr:not(.group-title)')).to_have_count(1)
+    other = sql("""SELECT p.id FROM connection_point p JOIN contract c ON c.id = p.contract
+                   WHERE c.billing_id = 15304 LIMIT 1""")
+    page.get_by_label("Адрес точки подключения").select_option(str(other[0]["id"]))
+    with page.expect_response(re.compile(r"/archive\?")):
+        page.get_by_role("button", name="Применить фильтр").click()
+    expect(page.get_by_text("Принятых показаний за выбранный период нет.")).to_be_visible()
+    expect(page.get_by_label("Дата от")).to_have_value(day.isoformat())
+
+    # the reset brings back all addresses and empty dates: both contracts' groups
+
+    with page.expect_response(re.compile(r"/archive")):
+        page.get_by_role("link", name="Сбросить фильтр").click()
+    expect(page).to_have_url(re.compile(r"/archive$"))
+    expect(page.get_by_label("Адрес точки подключения")).to_have_value("")
+    expect(page.get_by_label("Дата от")).to_have_value("")
+    expect(page.get_by_label("Дата до")).to_have_value("")
+    found = re.compile(r"Найдено показаний: \d+\. Страница 1 из \d+\.")
+    expect(page.get_by_text(found)).to_be_visible()
+    first = page.locator('tbody[data-contract="15303"] tr:not(.group-title)').first
+    expect(first).to_contain_text(day.strftime("%d.%m.%Y"))  # newest first
+    page.get_by_label("Дата от").fill(day.replace(day=1).isoformat())
+    with page.expect_response(re.compile(r"/archive\?")):
+        page.get_by_role("button", name="Применить фильтр").click()
+    expect(page.get_by_role("rowheader", name="ООО «Ромашка», №15304")).to_be_visible()
+
+    rejected = sql("SELECT status, reject_reason FROM reading WHERE meter = $1 AND read_on = $2",
+                   data["bad"]["id"], day)
+    assert rejected[0]["status"] == "rejected"
+    assert "меньше последнего принятого" in rejected[0]["reject_reason"]
+
+
+def test_date_from_after_date_to_keeps_values_and_explains(server, page: Page):
+    log_in(page, server.url)
+    page.goto(server.url + "/archive")
+    page.get_by_label("Дата от").fill("2024-05-10")
+    page.get_by_label("Дата до").fill("2024-05-01")
+    with page.expect_response(re.compile(r"/archive\?")) as response:
+        page.get_by_role("button", name="Применить фильтр").click()
+    assert response.value.status == 422
+    expect(page.get_by_text("«Дата от» не может быть позже «Даты до»")).to_be_visible()
+    expect(page.get_by_label("Дата от")).to_have_value("2024-05-10")
+    expect(page.get_by_label("Дата до")).to_have_value("2024-05-01")

@@ -5,5 +5,6 @@ def route_handlers() -> list:
     from app.controllers.archive import ArchiveController
     from app.controllers.auth import AuthController
     from app.controllers.contracts import ContractsController
+    from app.controllers.operator import OperatorController
 
-    return [AuthController, ContractsController, ArchiveController]
+    return [AuthController, ContractsController, ArchiveController, OperatorController]

@@ -1,0 +1,84 @@
+"""Operator area: production-calendar overrides and a summary of the portal's data."""
+
+from __future__ import annotations
+
+from babel.dates import format_date
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+
+from app.controllers._forms import clean_text, redirect
+from app.domain.calendar import WorkingCalendar
+from app.domain.overrides import check_override
+from app.i18n import current_locale
+from app.i18n import gettext as _
+from app.queries import calendar as calendar_q
+from app.queries.operator import portal_summary
+from app.render import flash, is_fragment_request, render
+from app.security import current_user, requires_operator
+
+TEMPLATE = "operator/index.html"
+PRODUCTION = WorkingCalendar()  # the `holidays` calendar alone, to show what an override changes
+
+
+async def _calendar_context(form: dict | None = None, errors: dict | None = None,
+                            message: str | None = None) -> dict:
+    overrides = await calendar_q.list_overrides()
+    return {
+        "overrides": [
+            {**dict(o), "production_working": PRODUCTION.is_working_day(o["day"]),
+             "weekday": format_date(o["day"], "EEEE", locale=current_locale.get())}
+            for o in overrides
+        ],
+        "form": form or {},
+        "errors": errors or {},
+        "message": message,
+    }
+
+
+class OperatorController(Controller):
+    path = "/operator"
+    guards = [requires_operator]
+
+    @get("/", name="operator")
+    async def index(self, request: Request) -> Response:
+        """The operator page: summary figures and the calendar overrides."""
+        ctx = await _calendar_context()
+        ctx["summary"] = await portal_summary()
+        return render(request, TEMPLATE, ctx)
+
+    @post("/calendar")
+    async def add_override(self, request: Request) -> Response:
+        """Add an override; 422 with the typed values and a message per field when invalid."""
+        data = await request.form()
+        form = {"day": clean_text(data.get("day"), 20), "kind": clean_text(data.get("kind"), 10),
+                "note": clean_text(data.get("note"), 200)}
+        override, problems = check_override(form["day"], form["kind"], PRODUCTION)
+        errors = {name: problem.text(_) for name, problem in problems.items()}
+        if override is not None and await calendar_q.add_override(
+                current_user(request).id, override.day, override.is_working, form["note"]) is None:
+            errors["day"] = _("Для этой даты исключение уже есть")
+        if errors:
+            return await self._calendar(request, form, errors, status=422)
+        return await self._calendar(
+            request, message=_("Исключение добавлено"), redirect_to="/operator#calendar")
+
+    @post("/calendar/{override_id:int}/delete")
+    async def delete_override(self, request: Request, override_id: int) -> Response:
+        """Delete an override (404 when it is already gone)."""
+        if await calendar_q.delete_override(current_user(request).id, override_id) is None:
+            raise NotFoundException()
+        return await self._calendar(
+            request, message=_("Исключение удалено"), redirect_to="/operator#calendar")
+
+    async def _calendar(self, request: Request, form: dict | None = None,
+                        errors: dict | None = None, *, message: str | None = None,
+                        redirect_to: str | None = None, status: int = 200) -> Response:
+        """htmx: the calendar block; plain POST: the page again (errors) or a redirect."""
+        if redirect_to and not is_fragment_request(request):
+            flash(request, "success", message or "")
+            return redirect(request, redirect_to)
+        ctx = await _calendar_context(form, errors, message)
+        if is_fragment_request(request):
+            return render(request, TEMPLATE, ctx, block="calendar", status=status)
+        ctx["summary"] = await portal_summary()
+        return render(request, TEMPLATE, ctx, status=status)

@@ -164,12 +164,14 @@ def current_user(request: Request) -> CurrentUser | None:
     return request.scope.get("state", {}).get("user")
 
 
-def requires_login(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+# Guards are coroutines on purpose: Litestar runs a plain-function guard in a worker thread
+# (AsyncCallable) on every request, and would hand out that wrapper instead of the function.
+async def requires_login(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if connection.scope.get("state", {}).get("user") is None:
         raise NotAuthorizedException()
 
 
-def requires_operator(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def requires_operator(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     user = connection.scope.get("state", {}).get("user")
     if user is None:
         raise NotAuthorizedException()

@@ -42,7 +42,11 @@ ROUTES: list[Route] = [
     Route("GET", "/contracts/{contract}/delete"),
     Route("POST", "/contracts/{contract}/delete"),
     Route("POST", "/contracts/{contract}/delete", htmx=True),
-    # Readings (cold/hot) and archive routes are added here by their authors, e.g.
+    # «Архив показаний»
+    Route("GET", "/archive?contract={contract}"),
+    Route("GET", "/archive?point={point}"),
+    Route("GET", "/archive?contract={contract}&point={point}", htmx=True),
+    # Readings (cold/hot) routes are added here by their authors, e.g.
     # Route("GET", "/readings/cold?contract={contract}"),
     # Route("POST", "/readings/cold", {"contract": "{contract}", "value_{meter}": "1"}),
 ]

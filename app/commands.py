@@ -11,10 +11,11 @@ def register_extra_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("refresh-archive",
                        help="hand transmitted readings to billing and record its answers")
     p.set_defaults(func=cmd_refresh_archive)
-    from app.bench import data, runner
+    from app.bench import data, profile, runner
 
     data.register(sub)
     runner.register(sub)
+    profile.register(sub)
 
 
 def cmd_refresh_archive(args: argparse.Namespace) -> int:

@@ -81,10 +81,11 @@ def _round(value: float | None) -> float | None:
 class VirtualUser:
     """One browser: its own connection, cookie jar (session + CSRF) and CSRF token."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.base_url = base_url
         self.client = httpx.AsyncClient(
-            base_url=base_url, follow_redirects=False, timeout=httpx.Timeout(120.0),
+            base_url=base_url, transport=transport, follow_redirects=False,
+            timeout=httpx.Timeout(120.0),
             limits=httpx.Limits(max_connections=2, max_keepalive_connections=2),
             headers={"accept-language": "ru-RU,ru;q=0.9"},
         )

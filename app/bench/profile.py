@@ -1,0 +1,84 @@
+"""`python -m app bench-profile [PATH]`: where one logged-in request spends its time.
+
+Runs the app in this process (httpx ASGITransport, no network, no second process) on the
+bench database, logs the grid user in, warms up, then times N sequential requests and
+profiles another N with pyinstrument (statistical, async-aware). Writes
+var/bench/profile-<slug>.html and prints the call tree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+
+from app.settings import get_settings
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bench-profile", help="profile one page of the app on the bench data")
+    p.add_argument("path", nargs="?", default="/readings/cold?contract=1")
+    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--requests", type=int, default=200)
+    p.add_argument("--htmx", action="store_true", help="send it as an htmx request")
+    p.set_defaults(func=cmd_bench_profile)
+
+
+def cmd_bench_profile(args) -> int:
+    from app.bench import data
+    from app.bench.runner import redis_url_for_bench
+
+    url, _ = data.create_bench_database(args.scale, 8, force=False)
+    settings = get_settings()
+    redis_url, handle = redis_url_for_bench(settings.var_dir)
+    os.environ.update(DATABASE_URL=url, REDIS_URL=redis_url,
+                      APP_TODAY=data.BENCH_TODAY.isoformat())
+    get_settings.cache_clear()
+    try:
+        return asyncio.run(profile(args))
+    finally:
+        if handle is not None:
+            handle.stop()
+
+
+async def profile(args) -> int:
+    import httpx
+    from pyinstrument import Profiler
+
+    from app.bench import data
+    from app.bench.driver import VirtualUser
+    from app.web import create_app
+
+    app = create_app(pool_size=4)
+    for hook in app.on_startup:
+        await hook(app)
+    vu = VirtualUser("http://bench.local",
+                     transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 40000)))
+    try:
+        await vu.login(data.GRID_EMAIL, data.PASSWORD)
+        for _ in range(10):
+            response = await vu.get(args.path, htmx=args.htmx)
+            if response.status_code != 200:
+                print(f"{args.path}: HTTP {response.status_code}")
+                return 1
+        t = time.perf_counter()
+        for _ in range(args.requests):
+            await vu.get(args.path, htmx=args.htmx)
+        per_request = (time.perf_counter() - t) / args.requests * 1000
+        profiler = Profiler(interval=0.0005, async_mode="enabled")
+        with profiler:
+            for _ in range(args.requests):
+                await vu.get(args.path, htmx=args.htmx)
+    finally:
+        await vu.aclose()
+        for hook in app.on_shutdown:
+            await hook(app)
+    slug = re.sub(r"[^a-z0-9]+", "-", args.path.lower()).strip("-") or "root"
+    out = get_settings().var_dir / "bench" / f"profile-{slug}{'-htmx' if args.htmx else ''}.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(profiler.output_html())
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
+    print(f"{args.path}: {per_request:.1f} ms per request in-process "
+          f"({len(response.content)} bytes); profile written to {out}")
+    return 0

@@ -362,7 +362,8 @@ def create_bench_database(scale: float, users: int, *, name: str | None = None,
     url = _database_url(admin, name)
     if not force:
         meta = asyncio.run(dataset_meta(url))
-        if meta and meta.get("scale") == scale and meta.get("users", 0) >= min(users, 1):
+        wanted_users = min(users, meta["contracts"] - 1) + 1 if meta else 0
+        if meta and meta.get("scale") == scale and meta.get("users", 0) >= wanted_users:
             log.info("reusing bench dataset %s (%s readings)", name, meta["readings"])
             return url, meta
     drop_database(admin, name)

@@ -88,11 +88,264 @@ async def scenario_home(bench) -> None:
         await close_users(users)
 
 
+# ---------------------------------------------------------------- reading grid
+
+GRID_URL = "/readings/cold"
+GRID_CONTRACT = 1  # contract 1 of every bench dataset: 100 cold meters on 10 points
+TODAY_TEXT = data.BENCH_TODAY.strftime("%d.%m.%Y")
+PERIOD_TEXT = data.CURRENT_PERIOD.strftime("%Y-%m")
+
+
+async def require_route(vu: VirtualUser, url: str, what: str) -> None:
+    response = await vu.get(url)
+    if response.status_code == 404:
+        raise NotAvailable(f"{what} ({url}) is not in the product yet")
+    if response.status_code != 200:
+        raise DriverError(f"{url}: HTTP {response.status_code}")
+
+
+async def typed_values(url: str, contract_ids: list[int], kind: str = "cold"
+                       ) -> dict[int, list[tuple[int, str]]]:
+    """What each organization's user types: per contract, (meter id, value) for every meter.
+
+    Cold: the last accepted value + the meter's usual monthly consumption (never a rollover
+    nor an anomaly); hot: a plausible volume with three decimals, Russian comma."""
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            """SELECT p.contract, m.id,
+                      (SELECT r.value FROM reading r WHERE r.meter = m.id
+                       AND r.status = 'accepted' ORDER BY r.period DESC LIMIT 1) AS last,
+                      (SELECT (max(h.value) - min(h.value)) / greatest(count(*) - 1, 1)
+                       FROM (SELECT value FROM reading r WHERE r.meter = m.id
+                             AND r.status = 'accepted' ORDER BY r.period DESC LIMIT 7) h
+                      ) AS mean
+               FROM meter m JOIN connection_point p ON p.id = m.point
+               WHERE p.contract = ANY($1::int[]) AND m.kind = $2 AND m.active
+               ORDER BY p.contract, m.id""", contract_ids, kind)
+    finally:
+        await conn.close()
+    values: dict[int, list[tuple[int, str]]] = {cid: [] for cid in contract_ids}
+    for row in rows:
+        if kind == "cold":
+            value = str(int(row["last"]) + max(1, round(row["mean"] or 1)))
+        else:
+            value = f"{1 + row['id'] % 9},{row['id'] % 1000:03d}"
+        values[row["contract"]].append((row["id"], value))
+    return values
+
+
+def grid_form(contract_id: int, values: list[tuple[int, str]], action: str = "transmit",
+              bump: int = 0) -> list[tuple[str, str]]:
+    form = [("contract", str(contract_id)), ("period", PERIOD_TEXT), ("action", action)]
+    for meter_id, value in values:
+        if bump and value.isdigit():
+            value = str(int(value) + bump)
+        form += [(f"value-{meter_id}", value), (f"date-{meter_id}", TODAY_TEXT)]
+    return form
+
+
+async def grid_users(bench, base_url: str) -> list[VirtualUser]:
+    users = await logged_in_users(base_url, bench.args.connections, data.GRID_EMAIL)
+    await require_route(users[0], f"{GRID_URL}?contract={GRID_CONTRACT}", "the reading grid")
+    return users
+
+
+async def scenario_grid(bench) -> None:
+    """Full page vs the bare-stack baseline, interleaved twice; then the htmx request."""
+    url = f"{GRID_URL}?contract={GRID_CONTRACT}"
+    app_users = await grid_users(bench, bench.app.url)
+    base_users = await make_users(bench.baseline.url, bench.args.connections)
+    base_url = f"/grid/{GRID_CONTRACT}"
+    probe = await base_users[0].get(base_url)
+    if probe.status_code != 200:
+        await close_users(app_users + base_users)
+        raise DriverError(f"baseline {base_url}: HTTP {probe.status_code}")
+    page_check = expect(200, "Передать значения")
+    app_total = Result(name="grid page, 100 meters (app)")
+    base_total = Result(name="grid page, 100 meters (baseline)")
+    half = bench.args.duration / 2
+    try:
+        for _ in range(2):  # interleaved: drift of the machine hits both sides alike
+            app_total.add(await closed_loop("app", app_users, lambda vu, i: vu.get(url),
+                                            page_check, duration=half))
+            base_total.add(await closed_loop("baseline", base_users,
+                                             lambda vu, i: vu.get(base_url), page_check,
+                                             duration=half))
+        app_total.connections = base_total.connections = len(app_users)
+        record(bench, app_total, bytes=len((await app_users[0].get(url)).content))
+        record(bench, base_total, bytes=len(probe.content))
+        ratio = app_total.rps / base_total.rps if base_total.rps else 0
+        bench.summary["grid page app / baseline throughput"] = (f"{ratio:.2f}", "≥ 0.70")
+        errors = app_total.errors + base_total.errors
+        bench.summary[f"errors under {len(app_users)} connections (grid)"] = (errors, "0")
+        partial = await app_users[0].get(url, htmx=True)
+        result = await closed_loop("grid page, 100 meters, htmx request", app_users,
+                                   lambda vu, i: vu.get(url, htmx=True), expect(200),
+                                   duration=bench.args.duration)
+        full = "<html" in partial.text
+        record(bench, result, bytes=len(partial.content),
+               note="the server answers the full page" if full else "fragment")
+    finally:
+        await close_users(app_users + base_users)
+
+
+async def scenario_check(bench) -> None:
+    """The keystroke path: one row's inline check (consumption, warnings)."""
+    users = await grid_users(bench, bench.app.url)
+    try:
+        values = (await typed_values(bench.database_url, [GRID_CONTRACT]))[GRID_CONTRACT]
+        meters = [(mid, value) for mid, value in values]
+
+        def check(vu: VirtualUser, i: int):
+            mid, value = meters[i % len(meters)]
+            return vu.post(f"{GRID_URL}/check?contract={GRID_CONTRACT}&period={PERIOD_TEXT}"
+                           f"&meter={mid}", {f"value-{mid}": value, f"date-{mid}": TODAY_TEXT},
+                           htmx=True)
+
+        record(bench, await closed_loop("inline check of one value", users, check,
+                                        expect(200, "Расход"), duration=bench.args.duration))
+    finally:
+        await close_users(users)
+
+
+async def scenario_transmit(bench) -> None:
+    """Transmit 100 readings in one request (a correction of the same 100 each time)."""
+    users = await grid_users(bench, bench.app.url)
+    conns = min(4, len(users))  # one organization's accountants, not 64 of them
+    await close_users(users[conns:])
+    users = users[:conns]
+    try:
+        values = (await typed_values(bench.database_url, [GRID_CONTRACT]))[GRID_CONTRACT]
+        forms = [grid_form(GRID_CONTRACT, values, bump=b) for b in (0, 1)]
+
+        def transmit(vu: VirtualUser, i: int):
+            return vu.post(GRID_URL, forms[i % 2], htmx=True)
+
+        record(bench, await closed_loop("transmit 100 readings in one request", users,
+                                        transmit, expect(200, "Передано строк: 100"),
+                                        duration=bench.args.duration))
+    finally:
+        await close_users(users)
+
+
+# ---------------------------------------------------------------- month-end surge
+
+HOT_URL = "/readings/hot"
+
+
+async def surge_organizations(url: str, count: int) -> list[tuple[str, int]]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            """SELECT u.email, l.contract FROM portal_user u
+               JOIN contract_link l ON l."user" = u.id
+               WHERE u.email LIKE 'bench____@bench.example' ORDER BY u.email LIMIT $1""", count)
+    finally:
+        await conn.close()
+    return [(r["email"], r["contract"]) for r in rows]
+
+
+async def scenario_surge(bench) -> None:
+    """N organizations, already logged in, each opens its grid and transmits every meter
+    inside the same window; one in five double-submits. Then the database is checked."""
+    orgs = await surge_organizations(bench.database_url, bench.args.surge)
+    probe = await logged_in_users(bench.app.url, 1, data.GRID_EMAIL)
+    try:
+        await require_route(probe[0], f"{GRID_URL}?contract={GRID_CONTRACT}", "the reading grid")
+        hot = (await probe[0].get(f"{HOT_URL}?contract={GRID_CONTRACT}")).status_code == 200
+    finally:
+        await close_users(probe)
+    contract_ids = [cid for _, cid in orgs]
+    cold = await typed_values(bench.database_url, contract_ids, "cold")
+    volumes = await typed_values(bench.database_url, contract_ids, "hot") if hot else {}
+
+    users = await make_users(bench.app.url, len(orgs))
+    t = time.perf_counter()
+    gate = asyncio.Semaphore(8)
+
+    async def log_in(vu: VirtualUser, email: str) -> None:
+        async with gate:
+            await vu.login(email, data.PASSWORD)
+
+    await asyncio.gather(*(log_in(vu, email) for vu, (email, _) in zip(users, orgs, strict=True)))
+    login_seconds = time.perf_counter() - t
+
+    result = Result(name=f"month-end surge: {len(orgs)} organizations", connections=min(
+        bench.args.connections, len(orgs)))
+    connections = asyncio.Semaphore(result.connections)
+
+    async def timed(coro, check) -> None:
+        t0 = time.perf_counter()
+        try:
+            error = check(await coro)
+        except Exception as exc:  # noqa: BLE001
+            error = f"{type(exc).__name__}: {exc}"
+        result.latencies.append(time.perf_counter() - t0)
+        result.requests += 1
+        if error:
+            result.errors += 1
+            if len(result.error_samples) < 5:
+                result.error_samples.append(error)
+
+    async def organization(index: int, vu: VirtualUser, cid: int) -> None:
+        async with connections:
+            for url, values in ((GRID_URL, cold.get(cid)), (HOT_URL, volumes.get(cid))):
+                if not values:
+                    continue
+                await timed(vu.get(f"{url}?contract={cid}"), expect(200, "Передать значения"))
+                form = grid_form(cid, values)
+                done = expect(200, f"Передано строк: {len(values)}")
+                if index % 5 == 0:  # a double click: the same form twice at once
+                    await asyncio.gather(timed(vu.post(url, form, htmx=True), done),
+                                         timed(vu.post(url, form, htmx=True), done))
+                else:
+                    await timed(vu.post(url, form, htmx=True), done)
+
+    t = time.perf_counter()
+    try:
+        await asyncio.gather(*(organization(i, vu, cid)
+                               for i, (vu, cid) in enumerate(zip(users, contract_ids,
+                                                                 strict=True))))
+    finally:
+        result.seconds = time.perf_counter() - t
+        await close_users(users)
+
+    sent = {mid: value for per in (cold, volumes) for values in per.values()
+            for mid, value in values}
+    conn = await asyncpg.connect(bench.database_url)
+    try:
+        rows = await conn.fetch(
+            """SELECT m.id, count(r.id) AS n, min(r.status) AS status, min(r.value) AS value
+               FROM meter m LEFT JOIN reading r ON r.meter = m.id AND r.period = $2
+               WHERE m.id = ANY($1::int[]) GROUP BY m.id""",
+            list(sent), data.CURRENT_PERIOD)
+    finally:
+        await conn.close()
+    lost = sum(1 for r in rows if r["n"] == 0)
+    doubled = sum(1 for r in rows if r["n"] > 1)
+    wrong = sum(1 for r in rows if r["n"] == 1 and (
+        r["status"] != "transmitted"
+        or f"{r['value']:.3f}".rstrip("0").rstrip(".")
+        != sent[r["id"]].replace(",", ".").rstrip("0").rstrip(".")))
+    record(bench, result, readings=len(sent), lost=lost, doubled=doubled, wrong=wrong,
+           login_seconds=round(login_seconds, 1), hot_included=hot)
+    bench.summary["surge: total time"] = (
+        f"{result.seconds:.1f} s for {len(orgs)} organizations, {len(sent)} readings"
+        + ("" if hot else " (cold only: /readings/hot not available)"), "–")
+    bench.summary["surge: errors / lost / doubled / wrong readings"] = (
+        f"{result.errors} / {lost} / {doubled} / {wrong}", "0 / 0 / 0 / 0")
+
+
 # ---------------------------------------------------------------- runner
 
 SCENARIOS = {
     "login": scenario_login,
     "home": scenario_home,
+    "grid": scenario_grid,
+    "check": scenario_check,
+    "transmit": scenario_transmit,
+    "surge": scenario_surge,
 }
 
 

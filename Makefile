@@ -35,8 +35,8 @@ test: $(STAMP) $(CATALOGS) browser ## unit, integration and end-to-end tests (re
 test-fast: $(STAMP) $(CATALOGS) ## unit tests only
 	$(PY) -m pytest tests/unit -q
 
-bench: $(STAMP) $(CATALOGS) ## month-end load benchmark; writes var/bench/
-	$(PY) -m app bench
+bench: $(STAMP) $(CATALOGS) ## month-end load benchmark; writes var/bench/ (BENCH_FULL=1: longer)
+	$(PY) -m app bench $(if $(BENCH_FULL),--full,) $(BENCH_ARGS)
 
 i18n: $(STAMP) ## extract messages, update catalogs, compile them
 	$(PYBABEL) extract -F babel.cfg -k N_ -o locale/messages.pot --no-location --sort-output .

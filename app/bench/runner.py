@@ -150,6 +150,8 @@ def register(sub) -> None:
     p.add_argument("--regen", action="store_true", help="rebuild the datasets")
     p.add_argument("--quick", action="store_true",
                    help="development run: scale 0.1 vs 0.01, 3 s per scenario, surge 20")
+    p.add_argument("--full", action="store_true",
+                   help="longer run: 20 s per scenario, surge of 200 organizations")
     p.add_argument("--only", default="", help="comma-separated scenario names")
     p.add_argument("--out", default=None, help="output directory (default var/bench)")
     p.set_defaults(func=cmd_bench)
@@ -160,6 +162,8 @@ def cmd_bench(args) -> int:
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("pgserver").setLevel(logging.WARNING)
+    if args.full:
+        args.duration, args.surge = max(args.duration, 20.0), max(args.surge, 200)
     if args.quick:
         args.scale, args.duration, args.surge = 0.1, 3.0, 20
         args.compare_scale = args.compare_scale or 0.01
@@ -173,7 +177,7 @@ def cmd_bench(args) -> int:
     info = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
             "options": {k: v for k, v in vars(args).items() if k != "func"}}
 
-    users = max(args.surge, 8)
+    users = max(args.surge, 200)  # the same dataset serves default and --full runs
     t = time.perf_counter()
     url, meta = data.create_bench_database(args.scale, users, force=args.regen)
     compare_url = compare_meta = None

@@ -57,16 +57,31 @@ def format_date(value: date | None) -> str:
     if value is None:
         return ""
     locale = current_locale.get()
-    pattern = "dd.MM.yyyy" if locale == "ru" else "d MMM yyyy"
-    return babel_format_date(value, pattern, locale=_babel_locale(locale))
+    if locale == "ru":
+        # What Babel's "dd.MM.yyyy" gives, without its per-call pattern machinery: a grid
+        # page formats a few hundred dates (see the bench, README «Performance»).
+        return f"{value.day:02d}.{value.month:02d}.{value.year:04d}"
+    return babel_format_date(value, "d MMM yyyy", locale=_babel_locale(locale))
+
+
+@lru_cache(maxsize=None)
+def _number_format(locale: str, decimals: int) -> tuple[str, str, str]:
+    """(Python format spec, group symbol, decimal symbol) of `locale`, from Babel's data."""
+    symbols = _babel_locale(locale).number_symbols["latn"]
+    return f",.{decimals}f", symbols["group"], symbols["decimal"]
 
 
 def format_m3(value: Decimal | int | float | None, decimals: int = 3) -> str:
-    """A volume with three decimals through Babel: «1 234,000» (ru), "1,234.000" (en)."""
+    """A volume with three decimals: «1 234,000» (ru), "1,234.000" (en).
+
+    Babel's grouping and symbols (equal to `format_decimal(value, "#,##0.000")`, which a
+    unit test checks), applied with str.format: ~20× cheaper, and a 100-meter grid has
+    hundreds of them."""
     if value is None:
         return ""
-    pattern = "#,##0." + "0" * decimals if decimals else "#,##0"
-    return format_decimal(Decimal(value), pattern, locale=_babel_locale(current_locale.get()))
+    spec, group, decimal = _number_format(current_locale.get(), decimals)
+    text = format(Decimal(value), spec)
+    return text.replace(",", "\0").replace(".", decimal).replace("\0", group)
 
 
 def format_period(period: date) -> str:

@@ -67,7 +67,15 @@ async def selected_contract(user_id: int, requested: str | None) -> tuple[Contra
     user's first; plus all the user's contracts for the selector. 404 when the user has none."""
     contracts = await user_contracts(user_id)
     if requested not in (None, ""):
-        chosen = await contract_for_user(user_id, requested)
+        # The list is exactly the user's linked contracts: picking from it is the same R8
+        # check as contract_for_user, without a second query on every contract page.
+        try:
+            wanted = int(requested)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise NotFoundException() from None
+        chosen = next((c for c in contracts if c.id == wanted), None)
+        if chosen is None:
+            raise NotFoundException()
         return chosen, contracts
     if not contracts:
         raise NotFoundException()

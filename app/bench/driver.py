@@ -130,11 +130,8 @@ class VirtualUser:
         headers = {"x-csrftoken": self.csrf}
         if htmx:
             headers["hx-request"] = "true"
-        if isinstance(data, dict):
-            data = {"_csrf_token": self.csrf, **data}
-        else:
-            data = [("_csrf_token", self.csrf), *data]
-        return await self.client.post(url, data=data, headers=headers)
+        form = {"_csrf_token": self.csrf, **dict(data)}  # field names are unique
+        return await self.client.post(url, data=form, headers=headers)
 
 
 Request = Callable[[VirtualUser, int], Awaitable[httpx.Response]]

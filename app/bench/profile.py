@@ -43,6 +43,8 @@ def cmd_bench_profile(args) -> int:
 
 
 async def profile(args) -> int:
+    import logging
+
     import httpx
     from pyinstrument import Profiler
 
@@ -51,6 +53,7 @@ async def profile(args) -> int:
     from app.web import create_app
 
     app = create_app(pool_size=4)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     for hook in app.on_startup:
         await hook(app)
     vu = VirtualUser("http://bench.local",

@@ -232,6 +232,55 @@ async def scenario_transmit(bench) -> None:
         await close_users(users)
 
 
+# ---------------------------------------------------------------- archive
+
+ARCHIVE_URL = "/archive"
+ARCHIVE_POINT = 1  # the first connection point of contract 1 (10 meters) in every dataset
+
+
+def archive_query() -> str:
+    two_years_ago = data.BENCH_TODAY.replace(year=data.BENCH_TODAY.year - 2)
+    return (f"{ARCHIVE_URL}?contract={GRID_CONTRACT}&point={ARCHIVE_POINT}"
+            f"&date_from={two_years_ago:%d.%m.%Y}&date_to={data.BENCH_TODAY:%d.%m.%Y}")
+
+
+async def archive_run(bench, base_url: str, label: str) -> Result:
+    conns = min(8, bench.args.connections)
+    users = await logged_in_users(base_url, conns, data.GRID_EMAIL)
+    url = archive_query()
+    try:
+        await require_route(users[0], url, "the archive")
+        probe = await users[0].get(url)
+        return record(bench, await closed_loop(
+            f"archive filter, one address, 2 years ({label})", users,
+            lambda vu, i: vu.get(url), expect(200, "Результаты поиска"),
+            duration=bench.args.duration), bytes=len(probe.content))
+    finally:
+        await close_users(users)
+
+
+async def scenario_archive(bench) -> None:
+    """The archive filter at the main scale, then on a server over the compare dataset."""
+    main = archive_run(bench, bench.app.url, f"scale {bench.args.scale:g}, "
+                       f"{bench.meta['readings']:,} readings".replace(",", " "))
+    first = await main
+    if not bench.compare_url:
+        return
+    server = bench.app_server(bench.compare_url, name="app-compare")
+    try:
+        other = await archive_run(bench, server.url, f"scale {bench.args.compare_scale:g}, "
+                                  f"{bench.compare_meta['readings']:,} readings"
+                                  .replace(",", " "))
+    finally:
+        server.stop()
+    small, large = (first, other) if bench.args.compare_scale > bench.args.scale \
+        else (other, first)
+    p50_small, p50_large = small.percentile(50), large.percentile(50)
+    if p50_small and p50_large:
+        bench.summary["archive filter time, larger / smaller archive (p50)"] = (
+            f"{p50_large / p50_small:.2f}", "≤ 1.5 (index-bound)")
+
+
 # ---------------------------------------------------------------- month-end surge
 
 HOT_URL = "/readings/hot"
@@ -346,6 +395,7 @@ SCENARIOS = {
     "grid": scenario_grid,
     "check": scenario_check,
     "transmit": scenario_transmit,
+    "archive": scenario_archive,
     "surge": scenario_surge,
 }
 

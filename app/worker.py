@@ -11,7 +11,7 @@ from arq import cron
 from app import db
 from app.jobs import redis_settings
 from app.mail import send_mail
-from app.settings import get_settings
+from app.settings import get_settings, today
 
 log = logging.getLogger("app.worker")
 
@@ -49,6 +49,15 @@ def refresh_schedule(every_minutes: int) -> dict[str, set[int] | None]:
     return {"hour": set(range(0, 24, step)), "minute": {0}}
 
 
+async def compute_windows(ctx: dict[str, Any]) -> dict[str, int]:
+    """Daily: store the submission windows of the current and next period of every contract."""
+    from app.queries.windows import compute_windows as store_windows
+
+    counts = await store_windows(today())
+    log.info("submission windows: %s", counts)
+    return counts
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     await db.open_pool(max_size=4)
 
@@ -58,10 +67,12 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 class WorkerSettings:
-    functions = [send_email, refresh_archive]
+    functions = [send_email, refresh_archive, compute_windows]
     cron_jobs = [
         cron(refresh_archive, name="refresh_archive", timeout=1800,
              **refresh_schedule(get_settings().archive_refresh_minutes)),
+        cron(compute_windows, name="compute_windows", hour={0}, minute={5}, run_at_startup=True,
+             unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown

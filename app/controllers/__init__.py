@@ -6,5 +6,7 @@ def route_handlers() -> list:
     from app.controllers.auth import AuthController
     from app.controllers.contracts import ContractsController
     from app.controllers.operator import OperatorController
+    from app.controllers.readings import ReadingsController
 
-    return [AuthController, ContractsController, ArchiveController, OperatorController]
+    return [AuthController, ContractsController, ArchiveController, OperatorController,
+            ReadingsController]

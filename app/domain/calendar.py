@@ -99,14 +99,22 @@ def default_period(
     """The period whose window contains today, else the next to open, else the latest."""
     if not periods:
         return None
-    windows = {p: submission_window(p, deadline_day, calendar) for p in periods}
+    return period_for_windows(
+        today, {p: submission_window(p, deadline_day, calendar) for p in periods}
+    )
+
+
+def period_for_windows(today: date, windows: Mapping[date, tuple[date, date]]) -> date | None:
+    """default_period over windows already computed (e.g. the stored ones)."""
+    if not windows:
+        return None
     open_now = [p for p, w in windows.items() if window_state(today, w) == "open"]
     if open_now:
         return min(open_now, key=lambda p: (windows[p][1], p))
     upcoming = [p for p, w in windows.items() if w[0] > today]
     if upcoming:
         return min(upcoming, key=lambda p: (windows[p][0], p))
-    return max(periods)
+    return max(windows)
 
 
 def candidate_periods(today: date, count_back: int = 3, count_forward: int = 1) -> list[date]:

@@ -1,0 +1,290 @@
+"""Reading grids: «Передача показаний ХВС» (/readings/cold) and «Передача объемов по стокам
+ГВС» (/readings/hot) — one controller, one query module, one template, a GridKind per screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.exceptions import NotFoundException
+
+from app.controllers._forms import clean_text
+from app.domain import N_
+from app.domain.calendar import (
+    WindowState,
+    candidate_periods,
+    format_period,
+    parse_period,
+    period_for_windows,
+    window_state,
+)
+from app.domain.grid import GRIDS, GridKind, RowInput, RowOutcome
+from app.i18n import current_locale, format_date
+from app.i18n import format_period as period_label
+from app.i18n import gettext as _
+from app.queries.contracts import ContractView, contract_for_user, selected_contract
+from app.queries.readings import GridRow, ReadingWrite, grid_rows, write_readings
+from app.queries.windows import windows_for
+from app.render import is_fragment_request, render
+from app.security import current_user, requires_login
+from app.settings import today
+
+TEMPLATE = "readings/grid.html"
+STATUS_LABELS = {
+    "draft": N_("сохранено"),
+    "transmitted": N_("передано, ожидает обработки"),
+    "accepted": N_("принято"),
+    "rejected": N_("отклонено"),
+}
+CONFIRM_LABELS = {
+    "rollover": N_("Да, счётчик прошёл через ноль"),
+    "anomaly": N_("Да, показание верное"),
+}
+
+
+@dataclass
+class RowView:
+    """One grid row as drawn: the stored state, what the user typed, and the verdict."""
+
+    row: GridRow
+    typed: RowInput
+    outcome: RowOutcome | None = None
+    state: str | None = None  # "ok" (green) / "error" (red) after a save or transmit
+    note: str | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        if self.outcome is None:
+            return []
+        return [p.text(_) for p in self.outcome.errors]
+
+    def question(self, code: str) -> str | None:
+        """The rollover/anomaly question of this row, if it asks one."""
+        if self.outcome is None:
+            return None
+        for p in self.outcome.confirmations + self.outcome.warnings:
+            if p.code == code:
+                return p.text(_)
+        return None
+
+    def confirmed(self, code: str) -> bool:
+        return self.typed.confirm_rollover if code == "rollover" else self.typed.confirm_anomaly
+
+
+@dataclass
+class Screen:
+    grid: GridKind
+    contract: ContractView
+    contracts: list[ContractView]
+    periods: list[date]
+    period: date
+    window: tuple[date, date]
+    state: WindowState
+    rows: list[GridRow]
+
+    @property
+    def window_text(self) -> str:
+        template = {"before": self.grid.window_before, "open": self.grid.window_open,
+                    "closed": self.grid.window_closed}[self.state]
+        day = self.window[0] if self.state == "before" else self.window[1]
+        return _(template).format(period=period_label(self.period), date=format_date(day))
+
+
+def _grid(kind: str) -> GridKind:
+    grid = GRIDS.get(kind)
+    if grid is None:
+        raise NotFoundException()
+    return grid
+
+
+def _period_param(raw: str | None, periods: list[date]) -> date | None:
+    try:
+        period = parse_period(raw or "")
+    except ValueError:
+        return None
+    return period if period in periods else None
+
+
+async def load_screen(request: Request, grid: GridKind, contract_param: str | None,
+                      period_param: str | None) -> Screen:
+    """The contract (404 if not the user's), its periods with their stored windows, the rows."""
+    contract, contracts = await selected_contract(current_user(request).id, contract_param)
+    now = today()
+    periods = candidate_periods(now)
+    windows = await windows_for(contract.id, grid.kind, grid.deadline_day(contract), periods)
+    period = _period_param(period_param, periods) or period_for_windows(now, windows)
+    return Screen(grid, contract, contracts, periods, period, windows[period],
+                  window_state(now, windows[period]),
+                  await grid_rows(contract.id, grid.kind, period))
+
+
+def stored_input(grid: GridKind, row: GridRow) -> RowInput:
+    """The stored reading put back into the row's inputs (the date defaults to today)."""
+    if row.value is None:
+        value = ""
+    elif grid.input_decimals:
+        value = f"{row.value:.{grid.input_decimals}f}"
+        if current_locale.get() == "ru":
+            value = value.replace(".", ",")
+    else:
+        value = str(int(row.value))
+    return RowInput(value, (row.read_on or today()).strftime("%d.%m.%Y"),
+                    bool(row.rollover_confirmed), bool(row.anomaly_confirmed))
+
+
+def typed_input(form: FormMultiDict, meter_id: int) -> RowInput:
+    return RowInput(
+        clean_text(form.get(f"value-{meter_id}"), 40),
+        clean_text(form.get(f"date-{meter_id}"), 40),
+        form.get(f"rollover-{meter_id}") == "yes",
+        form.get(f"anomaly-{meter_id}") == "yes",
+    )
+
+
+def stored_view(grid: GridKind, row: GridRow) -> RowView:
+    typed = stored_input(grid, row)
+    outcome = None
+    if row.value is not None and row.status in ("draft", "transmitted"):
+        outcome = grid.evaluate(typed, row.meter_state, today())
+    return RowView(row, typed, outcome)
+
+
+def page_context(screen: Screen, views: list[RowView], **extra: object) -> dict:
+    return {
+        "grid": screen.grid,
+        "contract": screen.contract,
+        "contracts": screen.contracts,
+        "periods": screen.periods,
+        "period": screen.period,
+        "period_value": format_period(screen.period),
+        "deadline_day": screen.grid.deadline_day(screen.contract),
+        "window_state": screen.state,
+        "window_text": screen.window_text,
+        "rows": views,
+        "status_labels": STATUS_LABELS,
+        "confirm_labels": CONFIRM_LABELS,
+        "message": None,
+        **extra,
+    }
+
+
+def submit_views(screen: Screen, form: FormMultiDict, transmit: bool
+                 ) -> tuple[list[RowView], list[ReadingWrite]]:
+    """Evaluate every editable row of the user's contract; foreign meter ids are never read."""
+    views, writes = [], []
+    now = today()
+    for row in screen.rows:
+        if row.read_only:
+            views.append(stored_view(screen.grid, row))
+            continue
+        typed = typed_input(form, row.meter_id)
+        outcome = screen.grid.evaluate(typed, row.meter_state, now)
+        view = RowView(row, typed, outcome)
+        views.append(view)
+        if outcome.empty:
+            continue
+        if (transmit and not outcome.ok) or (not transmit and not outcome.savable):
+            view.state = "error"
+            continue
+        status = "transmitted" if transmit else "draft"
+        if not transmit and row.status == "transmitted":
+            if (outcome.value, outcome.read_on) != (row.value, row.read_on):
+                view.state = "error"
+                view.note = _("Показание уже передано: исправление отправляется кнопкой "
+                              "«Передать значения»")
+            continue
+        writes.append(ReadingWrite(row.meter_id, outcome.value, outcome.read_on, status,
+                                   typed.confirm_rollover, typed.confirm_anomaly))
+    return views, writes
+
+
+def settle_views(views: list[RowView], writes: list[ReadingWrite], fresh: list[GridRow]) -> None:
+    """After the write: each written row turns green only if the database holds it now."""
+    by_meter = {r.meter_id: r for r in fresh}
+    written = {w.meter_id: w for w in writes}
+    for view in views:
+        view.row = by_meter.get(view.row.meter_id, view.row)
+        w = written.get(view.row.meter_id)
+        if w is None:
+            continue
+        row = view.row
+        if (row.status, row.value, row.read_on) == (w.status, w.value, w.read_on):
+            view.state = "ok"
+        else:
+            view.state = "error"
+            view.note = (_("Показание уже принято и не может быть изменено")
+                         if row.status == "accepted"
+                         else _("Показание уже передано: исправление отправляется кнопкой "
+                                "«Передать значения»"))
+
+
+class ReadingsController(Controller):
+    path = "/readings"
+    guards = [requires_login]
+
+    @get("/{kind:str}")
+    async def grid_page(self, request: Request, kind: str) -> Response:
+        """The grid page of the chosen contract and reporting period."""
+        grid = _grid(kind)
+        screen = await load_screen(request, grid, request.query_params.get("contract"),
+                                   request.query_params.get("period"))
+        views = [stored_view(grid, row) for row in screen.rows]
+        return render(request, TEMPLATE, page_context(screen, views))
+
+    @post("/{kind:str}")
+    async def grid_submit(self, request: Request, kind: str) -> Response:
+        """Save drafts or transmit; the grid (block or page) with a verdict per row."""
+        grid = _grid(kind)
+        form = await request.form()
+        transmit = form.get("action") == "transmit"
+        screen = await load_screen(request, grid, form.get("contract"), form.get("period"))
+        views, writes = submit_views(screen, form, transmit)
+        if transmit and screen.state != "open":
+            for view in views:
+                view.state = None
+            message, kind_ = screen.window_text, "error"
+            failed = True
+        else:
+            await write_readings(current_user(request).id, screen.period, writes)
+            fresh = await grid_rows(screen.contract.id, grid.kind, screen.period)
+            screen.rows = fresh
+            settle_views(views, writes, fresh)
+            done = sum(1 for v in views if v.state == "ok")
+            bad = sum(1 for v in views if v.state == "error")
+            failed = bad > 0
+            text = _("Передано строк: {done}.") if transmit else _("Сохранено строк: {done}.")
+            message = text.format(done=done)
+            if bad:
+                message += " " + _("Строк с ошибками: {bad} — они выделены красным.").format(
+                    bad=bad)
+            kind_ = "error" if failed else "success"
+        return render(
+            request, TEMPLATE,
+            page_context(screen, views, message=message, message_kind=kind_),
+            block="grid" if is_fragment_request(request) else None,
+            status=422 if failed else 200,
+        )
+
+    @post("/{kind:str}/check")
+    async def check_row(self, request: Request, kind: str) -> Response:
+        """Only the feedback cell of one row: consumption, warnings, errors (as typed)."""
+        grid = _grid(kind)
+        params = request.query_params
+        contract = await contract_for_user(current_user(request).id, params.get("contract"))
+        try:
+            period = parse_period(params.get("period") or "")
+            meter_id = int(params.get("meter") or "")
+        except ValueError:
+            raise NotFoundException() from None
+        rows = await grid_rows(contract.id, grid.kind, period, meter_id)
+        if not rows:
+            raise NotFoundException()
+        form = await request.form()
+        typed = typed_input(form, meter_id)
+        view = RowView(rows[0], typed, grid.evaluate(typed, rows[0].meter_state, today()))
+        return render(request, TEMPLATE,
+                      {"rv": view, "grid": grid, "status_labels": STATUS_LABELS,
+                       "confirm_labels": CONFIRM_LABELS},
+                      block="feedback")

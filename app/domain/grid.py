@@ -1,0 +1,188 @@
+"""One reading grid, two screens: what differs between cold readings (R2) and volumes (R3).
+
+A `GridKind` describes a screen (columns, how one typed row is evaluated, which deadline day
+opens its window, its texts); everything else — query, controller, template — is shared.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from app.domain import N_, Problem
+from app.domain.readings import (
+    PreviousReading,
+    ReadingError,
+    check_cold_reading,
+    check_volume,
+    consumptions_from_history,
+    parse_cold_value,
+    parse_reading_date,
+    parse_volume,
+)
+
+
+@dataclass(frozen=True)
+class MeterState:
+    """What the rules need to know about a meter: its dial and its accepted history."""
+
+    digits: int
+    previous: PreviousReading | None
+    history: Sequence[Decimal] = ()  # accepted values, newest first (previous first)
+
+
+@dataclass(frozen=True)
+class RowInput:
+    """What the user typed in one row (raw text, kept as typed)."""
+
+    value: str = ""
+    read_on: str = ""
+    confirm_rollover: bool = False
+    confirm_anomaly: bool = False
+
+
+@dataclass
+class RowOutcome:
+    value: Decimal | None = None
+    read_on: date | None = None
+    consumption: int | None = None
+    errors: list[Problem] = field(default_factory=list)
+    confirmations: list[Problem] = field(default_factory=list)  # need an explicit tick
+    warnings: list[Problem] = field(default_factory=list)  # ticked confirmations
+    empty: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """May be transmitted."""
+        return not self.empty and not self.errors and not self.confirmations
+
+    @property
+    def savable(self) -> bool:
+        """May be stored as a draft (unconfirmed questions do not block a draft)."""
+        return not self.empty and not self.errors and self.value is not None
+
+    def asks(self, code: str) -> bool:
+        """The row carries the question `code` (asked or already confirmed)."""
+        return any(p.code == code for p in self.confirmations + self.warnings)
+
+
+def _read_on(raw: str, today: date, outcome: RowOutcome) -> None:
+    if not raw.strip():  # the date defaults to today
+        outcome.read_on = today
+        return
+    try:
+        outcome.read_on = parse_reading_date(raw)
+    except ReadingError as exc:
+        outcome.errors.append(exc.problem)
+
+
+def evaluate_cold(row: RowInput, meter: MeterState, today: date) -> RowOutcome:
+    """R2 for one typed row; an empty value is an empty row, not an error."""
+    if not row.value.strip():
+        return RowOutcome(empty=True)
+    outcome = RowOutcome()
+    value = None
+    try:
+        value = parse_cold_value(row.value, meter.digits)
+    except ReadingError as exc:
+        outcome.errors.append(exc.problem)
+    _read_on(row.read_on, today, outcome)
+    if value is None or outcome.read_on is None:
+        return outcome
+    outcome.value = Decimal(value)
+    history = consumptions_from_history([int(v) for v in meter.history], meter.digits)
+    check = check_cold_reading(
+        value, meter.digits, outcome.read_on, today, meter.previous, history,
+        row.confirm_rollover, row.confirm_anomaly,
+    )
+    outcome.consumption = check.consumption
+    outcome.errors += check.errors
+    outcome.confirmations = check.confirmations
+    outcome.warnings = check.warnings
+    return outcome
+
+
+def evaluate_volume(row: RowInput, meter: MeterState, today: date) -> RowOutcome:
+    """R3 for one typed row; an empty value is an empty row, not an error."""
+    if not row.value.strip():
+        return RowOutcome(empty=True)
+    outcome = RowOutcome()
+    volume = None
+    try:
+        volume = parse_volume(row.value)
+    except ReadingError as exc:
+        outcome.errors.append(exc.problem)
+    _read_on(row.read_on, today, outcome)
+    if volume is None or outcome.read_on is None:
+        return outcome
+    outcome.value = volume
+    outcome.errors += check_volume(volume, outcome.read_on, today, meter.previous).errors
+    return outcome
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # which cell the template draws
+    label: str  # untranslated (N_), translated by the template
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class GridKind:
+    kind: str  # meter.kind
+    title: str
+    deadline_field: str  # attribute of the contract holding this screen's deadline day
+    columns: tuple[Column, ...]
+    evaluate: Callable[[RowInput, MeterState, date], RowOutcome]
+    input_decimals: int  # how a stored value is put back into the input
+    no_meters: str
+    window_before: str
+    window_closed: str
+    window_open: str
+
+    def deadline_day(self, contract: object) -> int:
+        return getattr(contract, self.deadline_field)
+
+
+COLD = GridKind(
+    kind="cold",
+    title=N_("Передача показаний приборов учёта ХВС"),
+    deadline_field="deadline_day",
+    columns=(
+        Column("serial", N_("Номер прибора учёта")),
+        Column("address", N_("Адрес установки прибора учёта")),
+        Column("model", N_("Марка прибора учёта")),
+        Column("verification", N_("Плановая дата поверки")),
+        Column("previous", N_("Предыдущее показание"), numeric=True),
+        Column("previous_date", N_("Дата предыдущего показания")),
+        Column("value", N_("Текущее показание прибора учёта"), numeric=True),
+        Column("date", N_("Дата текущего показания")),
+    ),
+    evaluate=evaluate_cold,
+    input_decimals=0,
+    no_meters=N_("На этом договоре нет приборов учёта холодной воды"),
+    window_before=N_("Передача показаний за {period} откроется {date}"),
+    window_closed=N_("Передача показаний за {period} закрыта {date}"),
+    window_open=N_("Передача показаний за {period} открыта до {date} включительно"),
+)
+
+HOT = GridKind(
+    kind="hot",
+    title=N_("Передача объемов по стокам ГВС"),
+    deadline_field="discharge_deadline_day",
+    columns=(
+        Column("address", N_("Адрес установки прибора учета")),
+        Column("previous", N_("Предыдущий объем"), numeric=True),
+        Column("previous_date", N_("Дата предыдущего показания")),
+        Column("value", N_("Текущий объем"), numeric=True),
+        Column("date", N_("Дата текущего показания")),
+    ),
+    evaluate=evaluate_volume,
+    input_decimals=3,
+    no_meters=N_("На этом договоре нет приборов учёта горячей воды"),
+    window_before=N_("Передача объемов за {period} откроется {date}"),
+    window_closed=N_("Передача объемов за {period} закрыта {date}"),
+    window_open=N_("Передача объемов за {period} открыта до {date} включительно"),
+)
+
+GRIDS = {grid.kind: grid for grid in (COLD, HOT)}

@@ -1,0 +1,178 @@
+"""The reading grid of a contract (cold readings and hot volumes alike) and writing it back.
+
+One query draws the whole grid; one transaction writes it: an upsert on the live-reading
+index (so double clicks, retries and two tabs collapse onto one row) plus its audit trail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from app import db
+from app.domain.grid import MeterState
+from app.domain.readings import MAX_HISTORY, PreviousReading
+
+# Accepted values of earlier periods: MAX_HISTORY + 1 values give MAX_HISTORY consumptions.
+GRID_SQL = f"""
+SELECT m.id AS meter_id, m.serial, m.model, m.address, m.verification_due, m.digits,
+       hist.values AS history, hist.last_read_on AS previous_read_on,
+       cur.id AS reading_id, cur.value, cur.read_on, cur.status, cur.reject_reason,
+       cur.rollover_confirmed, cur.anomaly_confirmed
+FROM meter m
+JOIN connection_point p ON p.id = m.point
+LEFT JOIN LATERAL (
+    SELECT array_agg(h.value ORDER BY h.period DESC) AS values,
+           (array_agg(h.read_on ORDER BY h.period DESC))[1] AS last_read_on
+    FROM (SELECT r.value, r.read_on, r.period FROM reading r
+          WHERE r.meter = m.id AND r.status = 'accepted' AND r.period < $3
+          ORDER BY r.period DESC LIMIT {MAX_HISTORY + 1}) h
+) hist ON true
+LEFT JOIN LATERAL (
+    SELECT r.id, r.value, r.read_on, r.status, r.reject_reason,
+           r.rollover_confirmed, r.anomaly_confirmed
+    FROM reading r WHERE r.meter = m.id AND r.period = $3
+    ORDER BY (r.status <> 'rejected') DESC, r.updated_at DESC, r.id DESC LIMIT 1
+) cur ON true
+WHERE p.contract = $1 AND m.kind = $2 AND m.active AND ($4::int IS NULL OR m.id = $4)
+ORDER BY m.address, m.serial, m.id
+"""
+
+
+@dataclass(frozen=True)
+class GridRow:
+    meter_id: int
+    serial: str
+    model: str
+    address: str
+    verification_due: date | None
+    digits: int
+    history: list[Decimal] | None
+    previous_read_on: date | None
+    reading_id: int | None
+    value: Decimal | None
+    read_on: date | None
+    status: str | None
+    reject_reason: str | None
+    rollover_confirmed: bool | None
+    anomaly_confirmed: bool | None
+
+    @property
+    def previous(self) -> PreviousReading | None:
+        if not self.history:
+            return None
+        return PreviousReading(self.history[0], self.previous_read_on)
+
+    @property
+    def meter_state(self) -> MeterState:
+        return MeterState(self.digits, self.previous, tuple(self.history or ()))
+
+    @property
+    def read_only(self) -> bool:
+        """Accepted by billing: no longer editable from the portal."""
+        return self.status == "accepted"
+
+    def overdue(self, today: date) -> bool:
+        return self.verification_due is not None and self.verification_due < today
+
+
+async def grid_rows(
+    contract_id: int, kind: str, period: date, meter_id: int | None = None
+) -> list[GridRow]:
+    """Every active meter of this kind on the contract with its previous accepted reading,
+    accepted history and this period's reading — or only `meter_id` if it belongs there."""
+    rows = await db.fetch(GRID_SQL, contract_id, kind, period, meter_id)
+    return [GridRow(**dict(r)) for r in rows]
+
+
+@dataclass(frozen=True)
+class ReadingWrite:
+    meter_id: int
+    value: Decimal
+    read_on: date
+    status: str  # 'draft' or 'transmitted'
+    rollover_confirmed: bool = False
+    anomaly_confirmed: bool = False
+
+
+LIVE_SQL = """
+SELECT meter, value, read_on, status FROM reading
+WHERE meter = ANY($1::int[]) AND period = $2 AND status <> 'rejected'
+"""
+
+# A transmitted reading is never turned back into a draft, an accepted one never changed;
+# an identical write changes nothing (and so leaves no audit row).
+UPSERT_SQL = """
+INSERT INTO reading AS r (meter, period, value, read_on, status, source, rollover_confirmed,
+                          anomaly_confirmed, created_by, created_at, updated_by, updated_at,
+                          transmitted_at)
+SELECT s.meter, $7, s.value, s.read_on, s.status, 'portal', s.rollover, s.anomaly,
+       $8, now(), $8, now(), CASE WHEN s.status = 'transmitted' THEN now() END
+FROM unnest($1::int[], $2::numeric[], $3::date[], $4::text[], $5::bool[], $6::bool[])
+     AS s(meter, value, read_on, status, rollover, anomaly)
+ON CONFLICT (meter, period) WHERE status <> 'rejected' DO UPDATE
+    SET value = EXCLUDED.value, read_on = EXCLUDED.read_on, status = EXCLUDED.status,
+        rollover_confirmed = EXCLUDED.rollover_confirmed,
+        anomaly_confirmed = EXCLUDED.anomaly_confirmed,
+        updated_by = EXCLUDED.updated_by, updated_at = now(), batch = NULL,
+        transmitted_at = CASE WHEN EXCLUDED.status = 'transmitted' THEN now()
+                              ELSE r.transmitted_at END
+    WHERE r.status IN ('draft', 'transmitted')
+      AND NOT (r.status = 'transmitted' AND EXCLUDED.status = 'draft')
+      AND (r.value, r.read_on, r.status) IS DISTINCT FROM
+          (EXCLUDED.value, EXCLUDED.read_on, EXCLUDED.status)
+RETURNING r.id, r.meter, r.value, r.read_on, r.status
+"""
+
+AUDIT_SQL = """
+INSERT INTO reading_audit (reading, changed_by, changed_at, action, old_value, new_value,
+                           old_read_on, new_read_on, old_status, new_status)
+SELECT a.reading, $1, now(), a.action, a.old_value, a.new_value, a.old_read_on, a.new_read_on,
+       a.old_status, a.new_status
+FROM unnest($2::int[], $3::text[], $4::numeric[], $5::numeric[], $6::date[], $7::date[],
+            $8::text[], $9::text[])
+     AS a(reading, action, old_value, new_value, old_read_on, new_read_on, old_status, new_status)
+"""
+
+
+def _action(old_status: str | None, new_status: str) -> str:
+    if old_status == "transmitted":
+        return "correct"
+    return "transmit" if new_status == "transmitted" else "save"
+
+
+async def write_readings(user_id: int, period: date, writes: list[ReadingWrite]) -> set[int]:
+    """Upsert the rows and audit every change in one transaction; returns the changed meters.
+
+    The meters must already be known to belong to the user's contract (see grid_rows)."""
+    if not writes:
+        return set()
+    meters = [w.meter_id for w in writes]
+    async with db.transaction():
+        # Writers of the same meters queue here, so the "old" side of the audit is exact;
+        # the unique index alone already guarantees a single live reading.
+        await db.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('reading-grid'), m) "
+            "FROM unnest($1::int[]) AS m", sorted(set(meters)))
+        old = {r["meter"]: r for r in await db.fetch(LIVE_SQL, meters, period)}
+        changed = await db.fetch(
+            UPSERT_SQL, meters, [w.value for w in writes], [w.read_on for w in writes],
+            [w.status for w in writes], [w.rollover_confirmed for w in writes],
+            [w.anomaly_confirmed for w in writes], period, user_id,
+        )
+        if changed:
+            before = [old.get(r["meter"]) for r in changed]
+            await db.execute(
+                AUDIT_SQL, user_id,
+                [r["id"] for r in changed],
+                [_action(b["status"] if b else None, r["status"])
+                 for r, b in zip(changed, before, strict=True)],
+                [b["value"] if b else None for b in before],
+                [r["value"] for r in changed],
+                [b["read_on"] if b else None for b in before],
+                [r["read_on"] for r in changed],
+                [b["status"] if b else None for b in before],
+                [r["status"] for r in changed],
+            )
+    return {r["meter"] for r in changed}

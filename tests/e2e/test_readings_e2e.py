@@ -1,0 +1,171 @@
+"""Keyboard-only entry in the reading grids, paste of a column, Ctrl+S / Ctrl+Enter,
+per-row verdicts persisted after reload; transmit refused outside the window.
+
+Deterministic: the demo data is loaded as of FROZEN (the day the servers' APP_TODAY says),
+and the grid used is contract 18020 (20 cold + 2 hot meters, deadline day 20, discharge 18):
+on 18.03.2026 both windows are open (cold 18–20 March, hot 16–18 March).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from unittest import mock
+
+import pytest
+from conftest import load_demo_sync, sql
+
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+FROZEN = date(2026, 3, 18)
+PERIOD = date(2026, 3, 1)
+GRID_POST = "/readings/"
+
+PASTE_JS = """text => {
+  const data = new DataTransfer();
+  data.setData("text/plain", text);
+  document.activeElement.dispatchEvent(
+    new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
+}"""
+
+
+@pytest.fixture(scope="module")
+def contract_id() -> int:
+    with mock.patch("app.demo.today", lambda: FROZEN):
+        load_demo_sync()
+    [row] = sql("SELECT id FROM contract WHERE billing_id = 18020")
+    sql("""INSERT INTO contract_link ("user", contract, created_at)
+           SELECT id, $1, now() FROM portal_user WHERE email = 'demo@izhvodokanal.example'""",
+        row["id"])
+    return row["id"]
+
+
+@pytest.fixture(scope="module")
+def server(contract_id, live_server_factory):
+    return live_server_factory(APP_TODAY=FROZEN.isoformat())
+
+
+def grid_meters(contract: int, kind: str) -> list[dict]:
+    """Meters in grid order with their latest accepted value before PERIOD."""
+    rows = sql(
+        """SELECT m.id, m.digits,
+                  (SELECT value FROM reading r WHERE r.meter = m.id AND r.status = 'accepted'
+                     AND r.period < $3 ORDER BY period DESC LIMIT 1) AS previous
+           FROM meter m JOIN connection_point p ON p.id = m.point
+           WHERE p.contract = $1 AND m.kind = $2 ORDER BY m.address, m.serial, m.id""",
+        contract, kind, PERIOD)
+    return [dict(r) for r in rows]
+
+
+def log_in(page: Page, url: str) -> None:
+    page.goto(url + "/")
+    page.get_by_label("Адрес электронной почты").fill("demo@izhvodokanal.example")
+    page.get_by_label("Пароль").fill("demopass2026")
+    page.get_by_role("button", name="Войти").click()
+    expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()
+
+
+def is_grid_post(kind: str):
+    return lambda r: r.request.method == "POST" and r.url.endswith(GRID_POST + kind)
+
+
+def statuses(meter_ids: list[int]) -> dict[int, str]:
+    rows = sql("""SELECT meter, status FROM reading WHERE meter = ANY($1::int[]) AND period = $2
+                  AND status <> 'rejected'""", meter_ids, PERIOD)
+    return {r["meter"]: r["status"] for r in rows}
+
+
+def test_cold_grid_by_keyboard_and_paste(server, contract_id, page: Page):
+    meters = grid_meters(contract_id, "cold")[:15]
+    values = [str(int(m["previous"]) + 1 if int(m["previous"]) + 1 < 10 ** m["digits"]
+                  else int(m["previous"])) for m in meters]
+    bad = 4
+    values[bad] = "12,5"  # not whole m³: this row must turn red
+    ids = [m["id"] for m in meters]
+
+    log_in(page, server.url)
+    page.goto(f"{server.url}/readings/cold?contract={contract_id}")
+    expect(page.get_by_text("Срок передачи до 20 числа текущего месяца")).to_be_visible()
+    inputs = page.locator("input.grid-value")
+    inputs.first.focus()
+    for value in values[:10]:
+        page.keyboard.type(value)
+        page.keyboard.press("Enter")
+    expect(inputs.nth(10)).to_be_focused()
+    page.evaluate(PASTE_JS, "\n".join(values[10:15]) + "\n")
+    for i in range(10, 15):
+        expect(inputs.nth(i)).to_have_value(values[i])
+    expect(inputs.nth(14)).to_be_focused()
+    # the inline check ran for a typed row and a pasted one, without a reload
+    expect(page.locator(f"#fb-{ids[0]}")).to_contain_text("Расход: 1,000")
+    expect(page.locator(f"#fb-{ids[14]}")).to_contain_text("Расход")
+    expect(page.locator(f"#fb-{ids[bad]}")).to_contain_text("только чёрные цифры")
+
+    with page.expect_response(is_grid_post("cold")) as saved:
+        page.keyboard.press("Control+s")
+    assert saved.value.status == 422  # one row could not be saved
+    expect(page.locator("#grid-message")).to_contain_text("Сохранено строк: 14.")
+    assert set(statuses(ids).values()) == {"draft"} and len(statuses(ids)) == 14
+
+    with page.expect_response(is_grid_post("cold")) as sent:
+        page.keyboard.press("Control+Enter")
+    assert sent.value.status == 422
+    expect(page.locator("tr.row-ok")).to_have_count(14)
+    expect(page.locator("tr.row-error")).to_have_count(1)
+    red = page.locator(f"#row-{ids[bad]}")
+    expect(red).to_have_class("row-error")
+    expect(red).to_contain_text("только чёрные цифры")
+    expect(inputs.nth(bad)).to_have_value("12,5")
+    got = statuses(ids)
+    assert len(got) == 14 and set(got.values()) == {"transmitted"} and ids[bad] not in got
+
+    page.reload()
+    expect(page.locator("td.feedback .status-transmitted")).to_have_count(14)
+    expect(inputs.nth(0)).to_have_value(values[0])
+
+
+def test_hot_grid_volumes_with_decimal_comma(server, contract_id, page: Page):
+    meters = grid_meters(contract_id, "hot")
+    ids = [m["id"] for m in meters]
+    log_in(page, server.url)
+    page.goto(f"{server.url}/readings/hot?contract={contract_id}")
+    expect(page.get_by_text("Срок передачи до 18 числа текущего месяца")).to_be_visible()
+    inputs = page.locator("input.grid-value")
+    inputs.first.focus()
+    for value in ("12,345", "1,2345"):
+        page.keyboard.type(value)
+        page.keyboard.press("Enter")
+    expect(page.locator(f"#fb-{ids[1]}")).to_contain_text("не более чем с тремя знаками")
+    with page.expect_response(is_grid_post("hot")):
+        page.keyboard.press("Control+s")
+    expect(page.locator("#grid-message")).to_contain_text("Сохранено строк: 1.")
+    with page.expect_response(is_grid_post("hot")):
+        page.keyboard.press("Control+Enter")
+    expect(page.locator(f"#row-{ids[0]}")).to_have_class("row-ok")
+    expect(page.locator(f"#row-{ids[1]}")).to_have_class("row-error")
+    assert statuses(ids) == {ids[0]: "transmitted"}
+    [row] = sql("SELECT value FROM reading WHERE meter = $1 AND period = $2", ids[0], PERIOD)
+    assert str(row["value"]) == "12.345"
+    page.reload()
+    expect(inputs.nth(0)).to_have_value("12,345")
+    expect(page.locator(f"#fb-{ids[0]}")).to_contain_text("передано, ожидает обработки")
+
+
+def test_transmit_outside_the_window_is_refused(contract_id, live_server_factory, page: Page):
+    later = live_server_factory(APP_TODAY="2026-03-25")  # March closed, April opens 18.04
+    meter = grid_meters(contract_id, "cold")[0]
+    log_in(page, later.url)
+    page.goto(f"{later.url}/readings/cold?contract={contract_id}")
+    expect(page.locator("#period-select")).to_have_value("2026-04")
+    inputs = page.locator("input.grid-value")
+    inputs.first.focus()
+    page.keyboard.type(str(int(meter["previous"]) + 1))
+    with page.expect_response(is_grid_post("cold")) as sent:
+        page.keyboard.press("Control+Enter")
+    assert sent.value.status == 422
+    expect(page.locator("#grid-message")).to_contain_text(
+        "Передача показаний за Апрель 2026 откроется 18.04.2026")
+    expect(inputs.first).to_have_value(str(int(meter["previous"]) + 1))
+    assert sql("SELECT id FROM reading WHERE meter = $1 AND period = '2026-04-01'",
+               meter["id"]) == []

@@ -46,9 +46,21 @@ ROUTES: list[Route] = [
     Route("GET", "/archive?contract={contract}"),
     Route("GET", "/archive?point={point}"),
     Route("GET", "/archive?contract={contract}&point={point}", htmx=True),
-    # Readings (cold/hot) routes are added here by their authors, e.g.
-    # Route("GET", "/readings/cold?contract={contract}"),
-    # Route("POST", "/readings/cold", {"contract": "{contract}", "value_{meter}": "1"}),
+    # Reading grids (issues 4, 5): a foreign contract is 404; a foreign meter id posted with
+    # the user's own contract is ignored (tests/integration/test_reading_grid.py).
+    Route("GET", "/readings/cold?contract={contract}"),
+    Route("GET", "/readings/hot?contract={contract}"),
+    Route("GET", "/readings/cold?contract={contract}&period=2020-01", htmx=True),
+    Route("POST", "/readings/cold", {"contract": "{contract}", "action": "transmit",
+                                     "value-{meter}": "1"}),
+    Route("POST", "/readings/cold", {"contract": "{contract}", "action": "save",
+                                     "value-{meter}": "1"}, htmx=True),
+    Route("POST", "/readings/hot", {"contract": "{contract}", "action": "transmit",
+                                    "value-{meter}": "1"}),
+    Route("POST", "/readings/cold/check?contract={contract}&period=2020-01&meter={meter}",
+          {"value-{meter}": "1"}, own=True, htmx=True),
+    Route("POST", "/readings/hot/check?contract={contract}&period=2020-01&meter={meter}",
+          {"value-{meter}": "1"}, htmx=True),
 ]
 
 # Ids nobody has: the response must be the same 404.

@@ -58,7 +58,7 @@ ROUTES: list[Route] = [
     Route("POST", "/readings/hot", {"contract": "{contract}", "action": "transmit",
                                     "value-{meter}": "1"}),
     Route("POST", "/readings/cold/check?contract={contract}&period=2020-01&meter={meter}",
-          {"value-{meter}": "1"}, own=True, htmx=True),
+          {"value-{meter}": "1"}, htmx=True),
     Route("POST", "/readings/hot/check?contract={contract}&period=2020-01&meter={meter}",
           {"value-{meter}": "1"}, htmx=True),
 ]

@@ -92,8 +92,9 @@ class Screen:
         return _(template).format(period=period_label(self.period), date=format_date(day))
 
 
-def _grid(kind: str) -> GridKind:
-    grid = GRIDS.get(kind)
+def _grid(request: Request) -> GridKind:
+    """The grid a route serves: /readings/<kind>[/check] (explicit routes, one per kind)."""
+    grid = GRIDS.get(request.url.path.split("/")[2])
     if grid is None:
         raise NotFoundException()
     return grid
@@ -224,19 +225,19 @@ class ReadingsController(Controller):
     path = "/readings"
     guards = [requires_login]
 
-    @get("/{kind:str}")
-    async def grid_page(self, request: Request, kind: str) -> Response:
+    @get(["/cold", "/hot"])
+    async def grid_page(self, request: Request) -> Response:
         """The grid page of the chosen contract and reporting period."""
-        grid = _grid(kind)
+        grid = _grid(request)
         screen = await load_screen(request, grid, request.query_params.get("contract"),
                                    request.query_params.get("period"))
         views = [stored_view(grid, row) for row in screen.rows]
         return render(request, TEMPLATE, page_context(screen, views))
 
-    @post("/{kind:str}")
-    async def grid_submit(self, request: Request, kind: str) -> Response:
+    @post(["/cold", "/hot"])
+    async def grid_submit(self, request: Request) -> Response:
         """Save drafts or transmit; the grid (block or page) with a verdict per row."""
-        grid = _grid(kind)
+        grid = _grid(request)
         form = await request.form()
         transmit = form.get("action") == "transmit"
         screen = await load_screen(request, grid, form.get("contract"), form.get("period"))
@@ -244,7 +245,7 @@ class ReadingsController(Controller):
         if transmit and screen.state != "open":
             for view in views:
                 view.state = None
-            message, kind_ = screen.window_text, "error"
+            message, message_kind = screen.window_text, "error"
             failed = True
         else:
             await write_readings(current_user(request).id, screen.period, writes)
@@ -259,18 +260,18 @@ class ReadingsController(Controller):
             if bad:
                 message += " " + _("Строк с ошибками: {bad} — они выделены красным.").format(
                     bad=bad)
-            kind_ = "error" if failed else "success"
+            message_kind = "error" if failed else "success"
         return render(
             request, TEMPLATE,
-            page_context(screen, views, message=message, message_kind=kind_),
+            page_context(screen, views, message=message, message_kind=message_kind),
             block="grid" if is_fragment_request(request) else None,
             status=422 if failed else 200,
         )
 
-    @post("/{kind:str}/check")
-    async def check_row(self, request: Request, kind: str) -> Response:
+    @post(["/cold/check", "/hot/check"])
+    async def check_row(self, request: Request) -> Response:
         """Only the feedback cell of one row: consumption, warnings, errors (as typed)."""
-        grid = _grid(kind)
+        grid = _grid(request)
         params = request.query_params
         contract = await contract_for_user(current_user(request).id, params.get("contract"))
         try:

@@ -215,10 +215,14 @@ def settle_views(views: list[RowView], writes: list[ReadingWrite], fresh: list[G
             view.state = "ok"
         else:
             view.state = "error"
-            view.note = (_("Показание уже принято и не может быть изменено")
-                         if row.status == "accepted"
-                         else _("Показание уже передано: исправление отправляется кнопкой "
-                                "«Передать значения»"))
+            if row.status == "accepted":
+                view.note = _("Показание уже принято и не может быть изменено")
+            elif row.read_only:
+                view.note = _("Показание уже передано в биллинг и не может быть изменено до "
+                              "его ответа")
+            else:
+                view.note = _("Показание уже передано: исправление отправляется кнопкой "
+                              "«Передать значения»")
 
 
 class ReadingsController(Controller):

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from app import db
+from app.domain.billing_checks import reading_is_editable
 from app.domain.grid import MeterState
 from app.domain.readings import MAX_HISTORY, PreviousReading
 
@@ -19,7 +20,7 @@ GRID_SQL = f"""
 SELECT m.id AS meter_id, m.serial, m.model, m.address, m.verification_due, m.digits,
        hist.values AS history, hist.last_read_on AS previous_read_on,
        cur.id AS reading_id, cur.value, cur.read_on, cur.status, cur.reject_reason,
-       cur.rollover_confirmed, cur.anomaly_confirmed
+       cur.rollover_confirmed, cur.anomaly_confirmed, cur.batch
 FROM meter m
 JOIN connection_point p ON p.id = m.point
 LEFT JOIN LATERAL (
@@ -31,7 +32,7 @@ LEFT JOIN LATERAL (
 ) hist ON true
 LEFT JOIN LATERAL (
     SELECT r.id, r.value, r.read_on, r.status, r.reject_reason,
-           r.rollover_confirmed, r.anomaly_confirmed
+           r.rollover_confirmed, r.anomaly_confirmed, r.batch
     FROM reading r WHERE r.meter = m.id AND r.period = $3
     ORDER BY (r.status <> 'rejected') DESC, r.updated_at DESC, r.id DESC LIMIT 1
 ) cur ON true
@@ -57,6 +58,7 @@ class GridRow:
     reject_reason: str | None
     rollover_confirmed: bool | None
     anomaly_confirmed: bool | None
+    batch: int | None
 
     @property
     def previous(self) -> PreviousReading | None:
@@ -70,8 +72,11 @@ class GridRow:
 
     @property
     def read_only(self) -> bool:
-        """Accepted by billing: no longer editable from the portal."""
-        return self.status == "accepted"
+        """Accepted, or handed to billing and awaiting its answer: not editable from the portal.
+        After a rejection a new reading may be entered."""
+        if self.status is None or self.status == "rejected":
+            return False
+        return not reading_is_editable(self.status, self.batch)
 
     def overdue(self, today: date) -> bool:
         return self.verification_due is not None and self.verification_due < today
@@ -101,8 +106,9 @@ SELECT meter, value, read_on, status FROM reading
 WHERE meter = ANY($1::int[]) AND period = $2 AND status <> 'rejected'
 """
 
-# A transmitted reading is never turned back into a draft, an accepted one never changed;
-# an identical write changes nothing (and so leaves no audit row).
+# A transmitted reading is never turned back into a draft; an accepted one, or one handed to
+# billing (batch set, see app.domain.billing_checks), is never changed; an identical write
+# changes nothing (and so leaves no audit row).
 UPSERT_SQL = """
 INSERT INTO reading AS r (meter, period, value, read_on, status, source, rollover_confirmed,
                           anomaly_confirmed, created_by, created_at, updated_by, updated_at,
@@ -115,10 +121,10 @@ ON CONFLICT (meter, period) WHERE status <> 'rejected' DO UPDATE
     SET value = EXCLUDED.value, read_on = EXCLUDED.read_on, status = EXCLUDED.status,
         rollover_confirmed = EXCLUDED.rollover_confirmed,
         anomaly_confirmed = EXCLUDED.anomaly_confirmed,
-        updated_by = EXCLUDED.updated_by, updated_at = now(), batch = NULL,
+        updated_by = EXCLUDED.updated_by, updated_at = now(),
         transmitted_at = CASE WHEN EXCLUDED.status = 'transmitted' THEN now()
                               ELSE r.transmitted_at END
-    WHERE r.status IN ('draft', 'transmitted')
+    WHERE r.status IN ('draft', 'transmitted') AND r.batch IS NULL
       AND NOT (r.status = 'transmitted' AND EXCLUDED.status = 'draft')
       AND (r.value, r.read_on, r.status) IS DISTINCT FROM
           (EXCLUDED.value, EXCLUDED.read_on, EXCLUDED.status)

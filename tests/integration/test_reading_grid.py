@@ -394,3 +394,23 @@ async def test_200_meter_grid_takes_a_constant_number_of_queries(client, demo_db
     assert response.text.count('class="grid-value"') == 200
     # user, the user's contracts, stored windows, the grid
     assert len(calls) <= 4, calls
+
+
+async def test_reading_handed_to_billing_is_frozen_until_the_answer(client, demo_db):
+    await login(client)
+    m = (await meters())[5]
+    await post_form(client, "/readings/cold",
+                    submit("transmit", m["contract"], **row_values(m, next_value(m))))
+    batch = await db.fetchval(
+        """INSERT INTO billing_batch (uid, state, item_count, accepted_count, rejected_count,
+               created_at) VALUES ('test-batch', 'written', 1, 0, 0, now()) RETURNING id""")
+    await db.execute("UPDATE reading SET batch = $1 WHERE meter = $2", batch, m["id"])
+    page = await client.get("/readings/cold")
+    assert re.search(rf'name="value-{m["id"]}" value="{next_value(m)}"[^>]* readonly', page.text)
+    response = await post_form(client, "/readings/cold",
+                               submit("transmit", m["contract"],
+                                      **row_values(m, next_value(m, 9))))
+    assert response.status_code == 200
+    [reading] = await live(m["id"])
+    assert reading["value"] == Decimal(next_value(m))
+    assert len(await audit(m["id"])) == 1

@@ -13,8 +13,10 @@ from app.i18n import current_locale
 from app.i18n import gettext as _
 from app.queries import calendar as calendar_q
 from app.queries.operator import portal_summary
+from app.queries.windows import recompute_windows
 from app.render import flash, is_fragment_request, render
 from app.security import current_user, requires_operator
+from app.settings import today
 
 TEMPLATE = "operator/index.html"
 PRODUCTION = WorkingCalendar()  # the `holidays` calendar alone, to show what an override changes
@@ -59,6 +61,7 @@ class OperatorController(Controller):
             errors["day"] = _("Для этой даты исключение уже есть")
         if errors:
             return await self._calendar(request, form, errors, status=422)
+        await recompute_windows(today())  # the reading pages read the stored windows
         return await self._calendar(
             request, message=_("Исключение добавлено"), redirect_to="/operator#calendar")
 
@@ -67,6 +70,7 @@ class OperatorController(Controller):
         """Delete an override (404 when it is already gone)."""
         if await calendar_q.delete_override(current_user(request).id, override_id) is None:
             raise NotFoundException()
+        await recompute_windows(today())
         return await self._calendar(
             request, message=_("Исключение удалено"), redirect_to="/operator#calendar")
 

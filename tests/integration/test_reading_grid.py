@@ -414,3 +414,18 @@ async def test_reading_handed_to_billing_is_frozen_until_the_answer(client, demo
     [reading] = await live(m["id"])
     assert reading["value"] == Decimal(next_value(m))
     assert len(await audit(m["id"])) == 1
+
+
+async def test_an_operator_override_moves_the_stored_window(client, demo_db):
+    from app.queries.windows import compute_windows
+
+    await compute_windows(today())
+    closes_sql = """SELECT w.closes FROM submission_window w JOIN contract c ON c.id = w.contract
+                    WHERE c.billing_id = 15303 AND w.kind = 'cold' AND w.period = $1"""
+    before = await db.fetchval(closes_sql, month_start(today()))
+    await login(client, "operator@izhvodokanal.example", "operpass2026")
+    response = await post_form(client, "/operator/calendar",
+                               {"day": before.isoformat(), "kind": "off", "note": ""},
+                               headers={"HX-Request": "true"})
+    assert response.status_code == 200, response.text
+    assert await db.fetchval(closes_sql, month_start(today())) > before

@@ -240,8 +240,9 @@ ARCHIVE_POINT = 1  # the first connection point of contract 1 (10 meters) in eve
 
 def archive_query() -> str:
     two_years_ago = data.BENCH_TODAY.replace(year=data.BENCH_TODAY.year - 2)
-    return (f"{ARCHIVE_URL}?contract={GRID_CONTRACT}&point={ARCHIVE_POINT}"
-            f"&date_from={two_years_ago:%d.%m.%Y}&date_to={data.BENCH_TODAY:%d.%m.%Y}")
+    # as the filter form sends it (input type="date": ISO dates)
+    return (f"{ARCHIVE_URL}?contract={GRID_CONTRACT}&point={ARCHIVE_POINT}&kind=cold"
+            f"&date_from={two_years_ago.isoformat()}&date_to={data.BENCH_TODAY.isoformat()}")
 
 
 async def archive_run(bench, base_url: str, label: str) -> Result:

@@ -245,6 +245,10 @@ def archive_query() -> str:
             f"&date_from={two_years_ago.isoformat()}&date_to={data.BENCH_TODAY.isoformat()}")
 
 
+def scale_label(scale: float, meta: dict) -> str:
+    return f"scale {scale:g}: {meta['readings']:,} readings".replace(",", " ")
+
+
 async def archive_run(bench, base_url: str, label: str) -> Result:
     conns = min(8, bench.args.connections)
     users = await logged_in_users(base_url, conns, data.GRID_EMAIL)
@@ -262,16 +266,13 @@ async def archive_run(bench, base_url: str, label: str) -> Result:
 
 async def scenario_archive(bench) -> None:
     """The archive filter at the main scale, then on a server over the compare dataset."""
-    main = archive_run(bench, bench.app.url, f"scale {bench.args.scale:g}, "
-                       f"{bench.meta['readings']:,} readings".replace(",", " "))
-    first = await main
+    first = await archive_run(bench, bench.app.url, scale_label(bench.args.scale, bench.meta))
     if not bench.compare_url:
         return
     server = bench.app_server(bench.compare_url, name="app-compare")
     try:
-        other = await archive_run(bench, server.url, f"scale {bench.args.compare_scale:g}, "
-                                  f"{bench.compare_meta['readings']:,} readings"
-                                  .replace(",", " "))
+        other = await archive_run(bench, server.url,
+                                  scale_label(bench.args.compare_scale, bench.compare_meta))
     finally:
         server.stop()
     small, large = (first, other) if bench.args.compare_scale > bench.args.scale \

@@ -38,6 +38,7 @@ class Result:
     latencies: list[float] = field(default_factory=list, repr=False)
     error_samples: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    cpu_seconds: float | None = None  # server side (web + PostgreSQL + Redis), if measured
 
     @property
     def rps(self) -> float:
@@ -51,7 +52,15 @@ class Result:
         cuts = statistics.quantiles(self.latencies, n=100, method="inclusive")
         return cuts[int(q) - 1] * 1000
 
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        if self.cpu_seconds is None or not self.requests:
+            return None
+        return self.cpu_seconds / self.requests * 1000
+
     def add(self, other: Result) -> None:
+        if other.cpu_seconds is not None:
+            self.cpu_seconds = (self.cpu_seconds or 0.0) + other.cpu_seconds
         self.requests += other.requests
         self.errors += other.errors
         self.seconds += other.seconds
@@ -69,6 +78,7 @@ class Result:
             "p50_ms": _round(self.percentile(50)),
             "p95_ms": _round(self.percentile(95)),
             "p99_ms": _round(self.percentile(99)),
+            "server_cpu_ms_per_request": _round(self.cpu_ms_per_request),
             "error_samples": self.error_samples,
             **self.extra,
         }
@@ -150,16 +160,26 @@ def expect(status: int = 200, contains: str | None = None) -> Check:
 
 
 async def closed_loop(name: str, users: list[VirtualUser], request: Request, check: Check, *,
-                      duration: float, warmup: float = 1.0) -> Result:
+                      duration: float, warmup: float = 1.0,
+                      cpu: Callable[[], float] | None = None) -> Result:
     """Each virtual user sends its next request as soon as the previous one answered.
 
     Requests finishing during the warm-up are not counted; the throughput is the requests
-    completed in the measured `duration` over that duration."""
+    completed in the measured `duration` over that duration. `cpu` (seconds used so far by
+    the server's processes) is sampled when the measurement starts and when it ends: CPU
+    per request barely moves with the machine's other load, unlike throughput."""
     result = Result(name=name, connections=len(users))
     t_start = time.perf_counter()
     t_measure = t_start + warmup
     t_end = t_measure + duration
     counter = 0
+    cpu_start: list[float] = []
+
+    async def sample_cpu() -> None:
+        await asyncio.sleep(max(0.0, t_measure - time.perf_counter()))
+        cpu_start.append(cpu())
+
+    sampler = asyncio.create_task(sample_cpu()) if cpu else None
 
     async def loop(vu: VirtualUser) -> None:
         nonlocal counter
@@ -186,6 +206,9 @@ async def closed_loop(name: str, users: list[VirtualUser], request: Request, che
 
     await asyncio.gather(*(loop(vu) for vu in users))
     result.seconds = max(time.perf_counter(), t_end) - t_measure
+    if sampler is not None:
+        await sampler
+        result.cpu_seconds = cpu() - cpu_start[0]
     return result
 
 

@@ -26,17 +26,21 @@ def markdown(doc: dict) -> str:
         f"{_fmt(main.get('meters'))} meters, {_fmt(main.get('readings'))} readings"
         + (f"; archive also on scale {opts['compare_scale']} = "
            f"{_fmt(compare.get('readings'))} readings" if compare else "")
-        + f". {opts['duration']:g} s measured per scenario. Run took {doc['total_seconds']} s.",
+        + f". {opts['duration']:g} s measured per scenario. Run took {doc['total_seconds']} s. "
+        "Server CPU = user + system time of the server's processes, PostgreSQL and Redis "
+        "during the measured seconds, per request.",
         "",
-        "| scenario | conns | requests | req/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| scenario | conns | requests | req/s | p50 ms | p95 ms | p99 ms | errors "
+        "| server CPU ms/req |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in doc["results"]:
         lines.append(
             f"| {r['name']} | {r['connections']} | {r['requests']} | {_fmt(r['rps'], 1)} | "
-            f"{_fmt(r['p50_ms'])} | {_fmt(r['p95_ms'])} | {_fmt(r['p99_ms'])} | {r['errors']} |")
+            f"{_fmt(r['p50_ms'])} | {_fmt(r['p95_ms'])} | {_fmt(r['p99_ms'])} | {r['errors']} | "
+            f"{_fmt(r.get('server_cpu_ms_per_request'), 1)} |")
     for name, reason in doc.get("unavailable", {}).items():
-        lines.append(f"| {name} | – | – | – | – | – | – | not available: {reason} |")
+        lines.append(f"| {name} | – | – | – | – | – | – | not available: {reason} | – |")
     summary = doc.get("summary") or {}
     if summary:
         lines += ["", "| figure we steer by | value | target |", "|---|---:|---|"]

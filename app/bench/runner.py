@@ -77,6 +77,43 @@ class Server:
             self._log.close()
 
 
+class CpuMeter:
+    """CPU seconds (user + system) used so far by process trees: a server under test with
+    its workers, and the embedded PostgreSQL (every backend) and Redis when we run them."""
+
+    def __init__(self, *pids: int | None) -> None:
+        self.pids = [pid for pid in pids if pid]
+
+    def __call__(self) -> float:
+        import psutil  # installed with pgserver
+
+        total = 0.0
+        for pid in self.pids:
+            try:
+                root = psutil.Process(pid)
+                processes = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                continue
+            for process in processes:
+                try:
+                    times = process.cpu_times()
+                except psutil.Error:
+                    continue
+                total += times.user + times.system
+        return total
+
+
+def postgres_pid(database_url: str) -> int | None:
+    """The postmaster of the embedded server under var/ (None for an external server)."""
+    if os.environ.get("DATABASE_URL"):
+        return None
+    pidfile = get_settings().var_dir / "pg" / "postmaster.pid"
+    try:
+        return int(pidfile.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 @dataclass
 class Bench:
     """What the scenarios need: servers, databases, options; and the results so far."""
@@ -90,9 +127,15 @@ class Bench:
     baseline: Server | None = None
     compare_url: str | None = None
     compare_meta: dict | None = None
+    pg_pid: int | None = None
+    redis_pid: int | None = None
     results: list[dict] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
+
+    def cpu(self, server: Server) -> CpuMeter:
+        """Server CPU of a scenario: the server's process tree + PostgreSQL + Redis."""
+        return CpuMeter(server.proc.pid if server.proc else None, self.pg_pid, self.redis_pid)
 
     def app_server(self, database_url: str, name: str = "app") -> Server:
         workers = str(self.args.workers)
@@ -196,7 +239,9 @@ def cmd_bench(args) -> int:
            "PICCOLO_CONF": "app.piccolo_conf", "VAR_DIR": str(out_dir / "var")}
     env.pop("DATABASE_URL", None)
     bench = Bench(args=args, out_dir=out_dir, app_env=env, database_url=url, meta=meta,
-                  compare_url=compare_url, compare_meta=compare_meta)
+                  compare_url=compare_url, compare_meta=compare_meta,
+                  pg_pid=postgres_pid(url),
+                  redis_pid=redis_handle.redis_pid if redis_handle is not None else None)
     try:
         bench.app = bench.app_server(url)
         bench.baseline = Server(

@@ -67,7 +67,8 @@ async def scenario_login(bench) -> None:
                                                   "password": data.PASSWORD})
 
         record(bench, await closed_loop("login (POST /login)", users, login, expect(303),
-                                        duration=bench.args.duration))
+                                        duration=bench.args.duration,
+            cpu=bench.cpu(bench.app)))
     finally:
         await close_users(users)
 
@@ -77,14 +78,16 @@ async def scenario_home(bench) -> None:
     try:
         record(bench, await closed_loop(
             "home page, anonymous", users, lambda vu, i: vu.client.get("/"),
-            expect(200, "Вход в ваш кабинет"), duration=bench.args.duration))
+            expect(200, "Вход в ваш кабинет"), duration=bench.args.duration,
+            cpu=bench.cpu(bench.app)))
     finally:
         await close_users(users)
     users = await logged_in_users(bench.app.url, bench.args.connections, data.GRID_EMAIL)
     try:
         record(bench, await closed_loop(
             "home page, logged in", users, lambda vu, i: vu.client.get("/"),
-            expect(200, LOGGED_IN), duration=bench.args.duration))
+            expect(200, LOGGED_IN), duration=bench.args.duration,
+            cpu=bench.cpu(bench.app)))
     finally:
         await close_users(users)
 
@@ -169,21 +172,28 @@ async def scenario_grid(bench) -> None:
     try:
         for _ in range(2):  # interleaved: drift of the machine hits both sides alike
             app_total.add(await closed_loop("app", app_users, lambda vu, i: vu.get(url),
-                                            page_check, duration=half))
+                                            page_check, duration=half,
+                                            cpu=bench.cpu(bench.app)))
             base_total.add(await closed_loop("baseline", base_users,
                                              lambda vu, i: vu.get(base_url), page_check,
-                                             duration=half))
+                                             duration=half, cpu=bench.cpu(bench.baseline)))
         app_total.connections = base_total.connections = len(app_users)
         record(bench, app_total, bytes=len((await app_users[0].get(url)).content))
         record(bench, base_total, bytes=len(probe.content))
         ratio = app_total.rps / base_total.rps if base_total.rps else 0
         bench.summary["grid page app / baseline throughput"] = (f"{ratio:.2f}", "≥ 0.70")
+        if app_total.cpu_ms_per_request and base_total.cpu_ms_per_request:
+            bench.summary["grid page baseline / app server CPU per request"] = (
+                f"{base_total.cpu_ms_per_request / app_total.cpu_ms_per_request:.2f} "
+                f"({base_total.cpu_ms_per_request:.1f} / {app_total.cpu_ms_per_request:.1f} ms)",
+                "≥ 0.70 (steadier than throughput here)")
         errors = app_total.errors + base_total.errors
         bench.summary[f"errors under {len(app_users)} connections (grid)"] = (errors, "0")
         partial = await app_users[0].get(url, htmx=True)
         result = await closed_loop("grid page, 100 meters, htmx request", app_users,
                                    lambda vu, i: vu.get(url, htmx=True), expect(200),
-                                   duration=bench.args.duration)
+                                   duration=bench.args.duration,
+            cpu=bench.cpu(bench.app))
         full = "<html" in partial.text
         record(bench, result, bytes=len(partial.content),
                note="the server answers the full page" if full else "fragment")
@@ -205,7 +215,8 @@ async def scenario_check(bench) -> None:
                            htmx=True)
 
         record(bench, await closed_loop("inline check of one value", users, check,
-                                        expect(200, "Расход"), duration=bench.args.duration))
+                                        expect(200, "Расход"), duration=bench.args.duration,
+            cpu=bench.cpu(bench.app)))
     finally:
         await close_users(users)
 
@@ -227,7 +238,8 @@ async def scenario_transmit(bench) -> None:
 
         record(bench, await closed_loop("transmit 100 readings in one request", users,
                                         transmit, expect(200, "Передано строк: 100"),
-                                        duration=bench.args.duration))
+                                        duration=bench.args.duration,
+            cpu=bench.cpu(bench.app)))
     finally:
         await close_users(users)
 
@@ -249,9 +261,9 @@ def scale_label(scale: float, meta: dict) -> str:
     return f"scale {scale:g}: {meta['readings']:,} readings".replace(",", " ")
 
 
-async def archive_run(bench, base_url: str, label: str) -> Result:
+async def archive_run(bench, server, label: str) -> Result:
     conns = min(8, bench.args.connections)
-    users = await logged_in_users(base_url, conns, data.GRID_EMAIL)
+    users = await logged_in_users(server.url, conns, data.GRID_EMAIL)
     url = archive_query()
     try:
         await require_route(users[0], url, "the archive")
@@ -259,19 +271,20 @@ async def archive_run(bench, base_url: str, label: str) -> Result:
         return record(bench, await closed_loop(
             f"archive filter, one address, 2 years ({label})", users,
             lambda vu, i: vu.get(url), expect(200, "Результаты поиска"),
-            duration=bench.args.duration), bytes=len(probe.content))
+            duration=bench.args.duration,
+            cpu=bench.cpu(server)), bytes=len(probe.content))
     finally:
         await close_users(users)
 
 
 async def scenario_archive(bench) -> None:
     """The archive filter at the main scale, then on a server over the compare dataset."""
-    first = await archive_run(bench, bench.app.url, scale_label(bench.args.scale, bench.meta))
+    first = await archive_run(bench, bench.app, scale_label(bench.args.scale, bench.meta))
     if not bench.compare_url:
         return
     server = bench.app_server(bench.compare_url, name="app-compare")
     try:
-        other = await archive_run(bench, server.url,
+        other = await archive_run(bench, server,
                                   scale_label(bench.args.compare_scale, bench.compare_meta))
     finally:
         server.stop()
@@ -356,6 +369,8 @@ async def scenario_surge(bench) -> None:
                 else:
                     await timed(vu.post(url, form, htmx=True), done)
 
+    meter = bench.cpu(bench.app)
+    cpu_before = meter()
     t = time.perf_counter()
     try:
         await asyncio.gather(*(organization(i, vu, cid)
@@ -363,6 +378,7 @@ async def scenario_surge(bench) -> None:
                                                                  strict=True))))
     finally:
         result.seconds = time.perf_counter() - t
+        result.cpu_seconds = meter() - cpu_before
         await close_users(users)
 
     sent = {mid: value for per in (cold, volumes) for values in per.values()

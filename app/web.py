@@ -135,7 +135,8 @@ def create_app(**overrides: Any) -> Litestar:
         },
         logging_config=LoggingConfig(
             root={"level": "INFO", "handlers": ["queue_listener"]},
-            log_exceptions="always",
+            # error_page logs real 500s itself; 401/404 are not errors worth a traceback.
+            log_exceptions="never",
         ),
         # No OpenAPI schema/Swagger pages: this is a hypermedia app, and /schema would publish
         # every route to anonymous visitors (and load the viewers' scripts from a CDN).

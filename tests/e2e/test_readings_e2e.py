@@ -53,7 +53,7 @@ def grid_meters(contract: int, kind: str) -> list[dict]:
                   (SELECT value FROM reading r WHERE r.meter = m.id AND r.status = 'accepted'
                      AND r.period < $3 ORDER BY period DESC LIMIT 1) AS previous
            FROM meter m JOIN connection_point p ON p.id = m.point
-           WHERE p.contract = $1 AND m.kind = $2 ORDER BY m.address, m.serial, m.id""",
+           WHERE p.contract = $1 AND m.kind = $2 ORDER BY p.address, m.billing_id, m.id""",
         contract, kind, PERIOD)
     return [dict(r) for r in rows]
 

@@ -89,3 +89,8 @@ def format_period(period: date) -> str:
     locale = current_locale.get()
     text = babel_format_date(period, "LLLL yyyy", locale=_babel_locale(locale))
     return text[:1].upper() + text[1:]
+
+
+def format_number(value: Decimal | int | float) -> str:
+    """A number as the locale writes it, keeping its own decimals: «2,333» / "2.333"."""
+    return format_decimal(Decimal(value), "#,##0.###", locale=_babel_locale(current_locale.get()))

@@ -21,7 +21,7 @@ from app.domain.calendar import (
     window_state,
 )
 from app.domain.grid import GRIDS, GridKind, RowInput, RowOutcome
-from app.i18n import current_locale, format_date
+from app.i18n import current_locale, format_date, format_number
 from app.i18n import format_period as period_label
 from app.i18n import gettext as _
 from app.queries.contracts import ContractView, contract_for_user, selected_contract
@@ -58,7 +58,7 @@ class RowView:
     def problems(self) -> list[str]:
         if self.outcome is None:
             return []
-        return [p.text(_) for p in self.outcome.errors]
+        return [p.text(_, format_number) for p in self.outcome.errors]
 
     def question(self, code: str) -> str | None:
         """The rollover/anomaly question of this row, if it asks one."""
@@ -66,7 +66,7 @@ class RowView:
             return None
         for p in self.outcome.confirmations + self.outcome.warnings:
             if p.code == code:
-                return p.text(_)
+                return p.text(_, format_number)
         return None
 
     def confirmed(self, code: str) -> bool:

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 
@@ -18,5 +19,7 @@ class Problem:
     message: str
     params: dict[str, Any] = field(default_factory=dict)
 
-    def text(self, gettext: Callable[[str], str]) -> str:
-        return gettext(self.message).format(**self.params)
+    def text(self, gettext: Callable[[str], str], number: Callable[[Any], str] = str) -> str:
+        """Translated message; Decimal params go through `number` (locale formatting)."""
+        params = {k: number(v) if isinstance(v, Decimal) else v for k, v in self.params.items()}
+        return gettext(self.message).format(**params)

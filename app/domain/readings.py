@@ -141,9 +141,9 @@ class ColdCheck:
         return not self.errors and not self.confirmations
 
 
-def _format_mean(total: int | Decimal, count: int) -> str:
+def _format_mean(total: int | Decimal, count: int) -> Decimal:
     mean = (Decimal(total) / count).quantize(VOLUME_QUANTUM)
-    return f"{mean.normalize():f}"
+    return Decimal(f"{mean.normalize():f}")  # "2.333", "15": no exponent, no trailing zeros
 
 
 def check_cold_reading(

@@ -253,7 +253,7 @@ def test_confirmation_messages():
         "за последние периоды. Подтвердите показание."
     )
     check = check_cold_reading(300, 5, TODAY, TODAY, PREV, [10, 20], False, False)
-    assert check.confirmations[0].params == {"consumption": 69, "mean": "15"}
+    assert check.confirmations[0].params == {"consumption": 69, "mean": Decimal("15")}
 
 
 @pytest.mark.parametrize(

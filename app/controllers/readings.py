@@ -20,7 +20,7 @@ from app.domain.calendar import (
     period_for_windows,
     window_state,
 )
-from app.domain.grid import GRIDS, GridKind, RowInput, RowOutcome
+from app.domain.grid import GRIDS, WINDOW_TEXTS, GridKind, RowInput, RowOutcome
 from app.i18n import current_locale, format_date, format_number
 from app.i18n import format_period as period_label
 from app.i18n import gettext as _
@@ -86,10 +86,9 @@ class Screen:
 
     @property
     def window_text(self) -> str:
-        template = {"before": self.grid.window_before, "open": self.grid.window_open,
-                    "closed": self.grid.window_closed}[self.state]
         day = self.window[0] if self.state == "before" else self.window[1]
-        return _(template).format(period=period_label(self.period), date=format_date(day))
+        return _(WINDOW_TEXTS[self.state]).format(
+            subject=_(self.grid.subject), period=period_label(self.period), date=format_date(day))
 
 
 def _grid(request: Request) -> GridKind:

@@ -76,48 +76,51 @@ def _read_on(raw: str, today: date, outcome: RowOutcome) -> None:
         outcome.errors.append(exc.problem)
 
 
-def evaluate_cold(row: RowInput, meter: MeterState, today: date) -> RowOutcome:
-    """R2 for one typed row; an empty value is an empty row, not an error."""
+def _evaluate(
+    row: RowInput, today: date, parse: Callable[[str], Decimal],
+    check: Callable[[RowOutcome], None],
+) -> RowOutcome:
+    """The frame both kinds share: empty row, value and date parsed, then the kind's check."""
     if not row.value.strip():
         return RowOutcome(empty=True)
     outcome = RowOutcome()
     value = None
     try:
-        value = parse_cold_value(row.value, meter.digits)
+        value = parse(row.value)
     except ReadingError as exc:
         outcome.errors.append(exc.problem)
     _read_on(row.read_on, today, outcome)
-    if value is None or outcome.read_on is None:
-        return outcome
-    outcome.value = Decimal(value)
-    history = consumptions_from_history([int(v) for v in meter.history], meter.digits)
-    check = check_cold_reading(
-        value, meter.digits, outcome.read_on, today, meter.previous, history,
-        row.confirm_rollover, row.confirm_anomaly,
-    )
-    outcome.consumption = check.consumption
-    outcome.errors += check.errors
-    outcome.confirmations = check.confirmations
-    outcome.warnings = check.warnings
+    if value is not None and outcome.read_on is not None:
+        outcome.value = value
+        check(outcome)
     return outcome
+
+
+def evaluate_cold(row: RowInput, meter: MeterState, today: date) -> RowOutcome:
+    """R2 for one typed row; an empty value is an empty row, not an error."""
+
+    def check(outcome: RowOutcome) -> None:
+        history = consumptions_from_history([int(v) for v in meter.history], meter.digits)
+        result = check_cold_reading(
+            int(outcome.value), meter.digits, outcome.read_on, today, meter.previous, history,
+            row.confirm_rollover, row.confirm_anomaly,
+        )
+        outcome.consumption = result.consumption
+        outcome.errors += result.errors
+        outcome.confirmations = result.confirmations
+        outcome.warnings = result.warnings
+
+    return _evaluate(row, today, lambda raw: Decimal(parse_cold_value(raw, meter.digits)), check)
 
 
 def evaluate_volume(row: RowInput, meter: MeterState, today: date) -> RowOutcome:
     """R3 for one typed row; an empty value is an empty row, not an error."""
-    if not row.value.strip():
-        return RowOutcome(empty=True)
-    outcome = RowOutcome()
-    volume = None
-    try:
-        volume = parse_volume(row.value)
-    except ReadingError as exc:
-        outcome.errors.append(exc.problem)
-    _read_on(row.read_on, today, outcome)
-    if volume is None or outcome.read_on is None:
-        return outcome
-    outcome.value = volume
-    outcome.errors += check_volume(volume, outcome.read_on, today, meter.previous).errors
-    return outcome
+
+    def check(outcome: RowOutcome) -> None:
+        outcome.errors += check_volume(outcome.value, outcome.read_on, today,
+                                       meter.previous).errors
+
+    return _evaluate(row, today, parse_volume, check)
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,14 @@ class Column:
     key: str  # which cell the template draws
     label: str  # untranslated (N_), translated by the template
     numeric: bool = False
+
+
+# The window sentence of a grid: `{subject}` is the grid's own noun phrase.
+WINDOW_TEXTS = {
+    "before": N_("{subject} за {period} откроется {date}"),
+    "open": N_("{subject} за {period} открыта до {date} включительно"),
+    "closed": N_("{subject} за {period} закрыта {date}"),
+}
 
 
 @dataclass(frozen=True)
@@ -136,53 +147,42 @@ class GridKind:
     evaluate: Callable[[RowInput, MeterState, date], RowOutcome]
     input_decimals: int  # how a stored value is put back into the input
     no_meters: str
-    window_before: str
-    window_closed: str
-    window_open: str
+    subject: str  # «Передача показаний» / «Передача объемов», for WINDOW_TEXTS
 
     def deadline_day(self, contract: object) -> int:
         return getattr(contract, self.deadline_field)
 
 
-COLD = GridKind(
-    kind="cold",
-    title=N_("Передача показаний приборов учёта ХВС"),
-    deadline_field="deadline_day",
-    columns=(
-        Column("serial", N_("Номер прибора учёта")),
-        Column("address", N_("Адрес установки прибора учёта")),
-        Column("model", N_("Марка прибора учёта")),
-        Column("verification", N_("Плановая дата поверки")),
-        Column("previous", N_("Предыдущее показание"), numeric=True),
+def entry_columns(previous: str, current: str) -> tuple[Column, ...]:
+    """The four columns every grid ends with: previous value and date, current value and date."""
+    return (
+        Column("previous", previous, numeric=True),
         Column("previous_date", N_("Дата предыдущего показания")),
-        Column("value", N_("Текущее показание прибора учёта"), numeric=True),
+        Column("value", current, numeric=True),
         Column("date", N_("Дата текущего показания")),
-    ),
-    evaluate=evaluate_cold,
-    input_decimals=0,
+    )
+
+
+COLD = GridKind(
+    kind="cold", title=N_("Передача показаний приборов учёта ХВС"), deadline_field="deadline_day",
+    columns=(Column("serial", N_("Номер прибора учёта")),
+             Column("address", N_("Адрес установки прибора учёта")),
+             Column("model", N_("Марка прибора учёта")),
+             Column("verification", N_("Плановая дата поверки")),
+             *entry_columns(N_("Предыдущее показание"), N_("Текущее показание прибора учёта"))),
+    evaluate=evaluate_cold, input_decimals=0,
     no_meters=N_("На этом договоре нет приборов учёта холодной воды"),
-    window_before=N_("Передача показаний за {period} откроется {date}"),
-    window_closed=N_("Передача показаний за {period} закрыта {date}"),
-    window_open=N_("Передача показаний за {period} открыта до {date} включительно"),
+    subject=N_("Передача показаний"),
 )
 
 HOT = GridKind(
-    kind="hot",
-    title=N_("Передача объемов по стокам ГВС"),
+    kind="hot", title=N_("Передача объемов по стокам ГВС"),
     deadline_field="discharge_deadline_day",
-    columns=(
-        Column("address", N_("Адрес установки прибора учета")),
-        Column("previous", N_("Предыдущий объем"), numeric=True),
-        Column("previous_date", N_("Дата предыдущего показания")),
-        Column("value", N_("Текущий объем"), numeric=True),
-        Column("date", N_("Дата текущего показания")),
-    ),
-    evaluate=evaluate_volume,
-    input_decimals=3,
+    columns=(Column("address", N_("Адрес установки прибора учета")),
+             *entry_columns(N_("Предыдущий объем"), N_("Текущий объем"))),
+    evaluate=evaluate_volume, input_decimals=3,
     no_meters=N_("На этом договоре нет приборов учёта горячей воды"),
-    window_before=N_("Передача объемов за {period} откроется {date}"),
-    window_closed=N_("Передача объемов за {period} закрыта {date}"),
-    window_open=N_("Передача объемов за {period} открыта до {date} включительно"),
+    subject=N_("Передача объемов"),
 )
 
 GRIDS = {grid.kind: grid for grid in (COLD, HOT)}

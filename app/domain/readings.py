@@ -30,18 +30,23 @@ def _fail(code: str, message: str, **params: object) -> ReadingError:
     return ReadingError(Problem(code, message, params))
 
 
+def _number_parts(text: str, pattern: re.Pattern, required: str, not_a_number: str
+                  ) -> tuple[str, str, str | None]:
+    """(sign, whole, fraction) of a typed number; "required" / "not_a_number" problems."""
+    if not text:
+        raise _fail("required", required)
+    m = pattern.fullmatch(text)
+    if not m:
+        raise _fail("not_a_number", not_a_number)
+    return m.groups()
+
+
 def parse_cold_value(raw: str, digits: int) -> int:
     """A whole number of m³ (black digits only), 0 ≤ value < 10**digits."""
-    text = _WS_RE.sub("", raw)
-    if not text:
-        raise _fail("required", N_("Введите показание"))
-    m = _COLD_RE.fullmatch(text)
-    if not m:
-        raise _fail(
-            "not_a_number",
-            N_("Показание должно быть целым числом кубометров (только чёрные цифры)"),
-        )
-    sign, whole, fraction = m.groups()
+    sign, whole, fraction = _number_parts(
+        _WS_RE.sub("", raw), _COLD_RE, N_("Введите показание"),
+        N_("Показание должно быть целым числом кубометров (только чёрные цифры)"),
+    )
     if fraction and fraction.strip("0"):
         raise _fail(
             "not_whole",
@@ -79,16 +84,10 @@ def parse_reading_date(raw: str) -> date:
 
 def parse_volume(raw: str) -> Decimal:
     """Volume in m³, ≥ 0, up to three decimals, quantized to 0.001."""
-    text = raw.strip()
-    if not text:
-        raise _fail("required", N_("Введите объём"))
-    m = _VOLUME_RE.fullmatch(text)
-    if not m:
-        raise _fail(
-            "not_a_number",
-            N_("Объём должен быть числом кубометров, не более трёх знаков после запятой"),
-        )
-    sign, whole, fraction = m.groups()
+    sign, whole, fraction = _number_parts(
+        raw.strip(), _VOLUME_RE, N_("Введите объём"),
+        N_("Объём должен быть числом кубометров, не более трёх знаков после запятой"),
+    )
     whole = re.sub(r"[^0-9]", "", whole).lstrip("0")
     fraction = (fraction or "").rstrip("0")
     if sign and (whole or fraction):

@@ -70,7 +70,8 @@ async def _known_ids() -> dict[str, set[int]]:
 # only when something changed; RETURNING tells inserts from updates.
 UPSERTS: dict[str, tuple[str, list[str]]] = {
     "counterparties.csv": (
-        """WITH src AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[]) AS s(bid, name, inn))
+        """WITH src AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[])
+                     AS s(bid, name, inn))
         INSERT INTO counterparty (billing_id, name, inn) SELECT bid, name, inn FROM src
         ON CONFLICT (billing_id) DO UPDATE SET name = EXCLUDED.name, inn = EXCLUDED.inn
         WHERE (counterparty.name, counterparty.inn) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.inn)
@@ -98,7 +99,8 @@ UPSERTS: dict[str, tuple[str, list[str]]] = {
          "discharge_deadline_day"],
     ),
     "points.csv": (
-        """WITH src AS (SELECT * FROM unnest($1::int[], $2::int[], $3::text[]) AS s(bid, ct, address))
+        """WITH src AS (SELECT * FROM unnest($1::int[], $2::int[], $3::text[])
+                     AS s(bid, ct, address))
         INSERT INTO connection_point (billing_id, contract, address)
         SELECT s.bid, c.id, s.address FROM src s JOIN contract c ON c.billing_id = s.ct
         ON CONFLICT (billing_id) DO UPDATE SET contract = EXCLUDED.contract,

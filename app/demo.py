@@ -99,7 +99,8 @@ def write_demo_billing(directory: Path, on: date) -> None:
                     else:
                         volume = Decimal(rng.randint(500, 15000)) / 1000
                         rows["volumes"].append(
-                            [meter_id, period.strftime("%Y-%m"), f"{volume:.3f}", read_on.isoformat()])
+                            [meter_id, period.strftime("%Y-%m"), f"{volume:.3f}",
+                             read_on.isoformat()])
     headers = {
         "counterparties": ["id", "name", "inn"],
         "contracts": ["id", "number", "counterparty_id", "signed_on", "deadline_day",

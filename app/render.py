@@ -31,7 +31,8 @@ def environment() -> Environment:
 
 def is_fragment_request(request: Request) -> bool:
     """htmx asked for a part of the page (we do not use hx-boost, so any htmx request)."""
-    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+    headers = request.headers
+    return headers.get("hx-request") == "true" and headers.get("hx-boosted") != "true"
 
 
 def base_context(request: Request) -> dict[str, Any]:

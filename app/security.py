@@ -153,7 +153,8 @@ class CurrentUserMiddleware:
                     name, _, val = part.strip().partition("=")
                     if name == "lang":
                         lang_cookie = val
-        token = i18n.current_locale.set(i18n.pick_locale(user.locale if user else None, lang_cookie))
+        locale = i18n.pick_locale(user.locale if user else None, lang_cookie)
+        token = i18n.current_locale.set(locale)
         try:
             await self.app(scope, receive, send)
         finally:

@@ -26,13 +26,17 @@ from piccolo.table import Table
 class Counterparty(Table):
     billing_id = Integer(unique=True, help_text="Counterparty id in billing")
     name = Varchar(length=500)
-    inn = Varchar(length=12, index=True, help_text="10 digits (organization) or 12 (sole proprietor)")
+    inn = Varchar(
+        length=12, index=True, help_text="10 digits (organization) or 12 (sole proprietor)"
+    )
 
 
 class Contract(Table):
     billing_id = Integer(unique=True, help_text="Contract id in billing, shown to users as «№»")
     number = Varchar(length=100, help_text="Contract number as printed on the contract")
-    number_norm = Varchar(length=100, index=True, help_text="Trimmed, casefolded number for lookups")
+    number_norm = Varchar(
+        length=100, index=True, help_text="Trimmed, casefolded number for lookups"
+    )
     counterparty = ForeignKey(Counterparty, on_delete=OnDelete.restrict, index=True)
     signed_on = Date(null=True, default=None)
     deadline_day = SmallInt(help_text="Day of month readings are due (1–31)")

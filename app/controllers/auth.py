@@ -14,6 +14,7 @@ from app.controllers._forms import EMAIL_RE, clean_text, client_ip, redirect, sa
 from app.domain.passwords import password_problems
 from app.i18n import LOCALES
 from app.i18n import gettext as _
+from app.i18n import pick_locale as i18n_pick
 from app.render import is_fragment_request, render
 from app.security import (
     DUMMY_HASH,
@@ -40,7 +41,9 @@ class AuthController(Controller):
     async def home(self, request: Request) -> Response:
         """The login block, or «Вы успешно авторизовались!» for a logged-in user."""
         notice = {
-            "registered": _("Регистрация завершена. Войдите, указав адрес электронной почты и пароль."),
+            "registered": _(
+                "Регистрация завершена. Войдите, указав адрес электронной почты и пароль."
+            ),
             "reset": _("Пароль изменён. Войдите с новым паролем."),
         }.get(request.query_params.get("notice", ""))
         return render(request, "auth/login.html", {"notice": notice})
@@ -138,7 +141,7 @@ class AuthController(Controller):
                VALUES ($1, $2, $3, $4, $5, $6, 'subscriber', $7, true, now())
                ON CONFLICT (email) DO NOTHING RETURNING id""",
             form["email"], password_hash, form["full_name"], form["phone"], form["position"],
-            form["organization"], request.cookies.get("lang") if request.cookies.get("lang") in LOCALES else "ru",
+            form["organization"], i18n_pick(request.cookies.get("lang")),
         )
         if new_id is None:
             errors["email"] = _("Пользователь с таким адресом уже зарегистрирован")
@@ -159,7 +162,8 @@ class AuthController(Controller):
                 request,
                 "auth/remind.html",
                 {"sent": False, "error": None, "email": email,
-                 "errors": {"email": _("Введите адрес электронной почты, например name@example.ru")}},
+                 "errors": {"email": _(
+                     "Введите адрес электронной почты, например name@example.ru")}},
                 block=_block(request, "form"),
                 status=422,
             )
@@ -240,7 +244,8 @@ class AuthController(Controller):
                     block=_block(request, "form"), status=404,
                 )
             await db.execute(
-                "UPDATE portal_user SET password_hash = $1 WHERE id = $2", password_hash, row["user"]
+                "UPDATE portal_user SET password_hash = $1 WHERE id = $2",
+                password_hash, row["user"],
             )
             await db.execute(
                 """UPDATE password_reset SET used_at = now()

@@ -37,7 +37,8 @@ LEFT JOIN LATERAL (
     ORDER BY (r.status <> 'rejected') DESC, r.updated_at DESC, r.id DESC LIMIT 1
 ) cur ON true
 WHERE p.contract = $1 AND m.kind = $2 AND m.active AND ($4::int IS NULL OR m.id = $4)
-ORDER BY p.address, m.billing_id, m.id  -- billing order within a point (natural: «кв 2» before «кв 10»)
+-- billing order within a point: natural («кв 2» before «кв 10»), unlike the address text
+ORDER BY p.address, m.billing_id, m.id
 """
 
 

@@ -7,9 +7,9 @@ import time
 
 import pytest
 from conftest import VAR_DIR, load_demo_sync
+from playwright.sync_api import Page, expect
 
 from app.mail import read_mail
-from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
 

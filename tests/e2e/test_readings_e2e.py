@@ -13,7 +13,6 @@ from unittest import mock
 
 import pytest
 from conftest import load_demo_sync, sql
-
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e

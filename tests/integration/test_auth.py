@@ -53,7 +53,8 @@ async def test_short_password_rejected(client, clean_db):
 
 async def test_wrong_password_message_and_email_kept(client, clean_db):
     await create_user("a@example.ru", "right-password-1")
-    response = await post_form(client, "/login", {"email": "a@example.ru", "password": "wrong-pass"})
+    response = await post_form(client, "/login",
+                               {"email": "a@example.ru", "password": "wrong-pass"})
     assert response.status_code == 422
     assert "Ошибка входа. Неверное имя пользователя/ пароль" in response.text
     assert 'value="a@example.ru"' in response.text
@@ -78,7 +79,8 @@ async def test_session_rotated_at_login_and_destroyed_at_logout(client, clean_db
     assert sid and sid != "attacker-chosen-session-id"
     r = await post_form(client, "/logout")
     assert r.status_code == 303
-    client.cookies.set("sid", sid, domain="testserver.local")  # replaying the old cookie no longer works
+    # Replaying the old cookie no longer works.
+    client.cookies.set("sid", sid, domain="testserver.local")
     home = await client.get("/")
     assert "Вход в ваш кабинет" in home.text and "Войти" in home.text
     assert "Вы успешно авторизовались!" not in home.text

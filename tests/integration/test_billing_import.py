@@ -17,7 +17,8 @@ GOOD = {
     "counterparties.csv": "\ufeffid;name;inn\n1;ООО Ромашка;7707083893\n2;ИП Иванов;500100732259\n",
     "contracts.csv": "id,number,counterparty_id,signed_on,deadline_day,discharge_deadline_day\n"
                      "15303, Д-15303 ,1,2018-10-05,8,6\n15400,A-1,2,2019-01-10,25,\n",
-    "points.csv": "id;contract_id;address\n10;15303;г Ижевск, ул. Ленина, дом 114\n11;15400;ул. Кирова, 5\n",
+    "points.csv": "id;contract_id;address\n10;15303;г Ижевск, ул. Ленина, дом 114\n"
+                  "11;15400;ул. Кирова, 5\n",
     "meters.csv": "id;point_id;serial;model;address;verification_due;digits;kind\n"
                   "49589;10;13 300963;VLF-R-1.5;г Ижевск, ул. Ленина, дом 114;2019-07-05;5;cold\n"
                   "49590;10;13 300964;СГВ-15;г Ижевск, ул. Ленина, дом 114;;;hot\n",
@@ -60,8 +61,10 @@ async def test_good_import_then_idempotent_then_update(clean_db, tmp_path):
 @pytest.mark.parametrize("file,text,expected", [
     ("counterparties.csv", "id;name;inn\n1;ООО Ромашка;7707083894\n", "counterparties.csv:2:"),
     ("meters.csv", GOOD["meters.csv"] + "49591;99;1;m;a;;5;cold\n", "meters.csv:4:"),
-    ("readings.csv", "meter_id;period;value;read_on\n49589;2018-13;1;2018-09-04\n", "readings.csv:2:"),
-    ("contracts.csv", "id,number,counterparty_id,signed_on\n1,2,3,2018-01-01\n", "contracts.csv:1:"),
+    ("readings.csv", "meter_id;period;value;read_on\n49589;2018-13;1;2018-09-04\n",
+     "readings.csv:2:"),
+    ("contracts.csv", "id,number,counterparty_id,signed_on\n1,2,3,2018-01-01\n",
+     "contracts.csv:1:"),
 ])
 async def test_bad_row_reports_file_line_and_imports_nothing(clean_db, tmp_path, file, text,
                                                              expected):

@@ -7,6 +7,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from app import db, throttle
@@ -204,7 +205,7 @@ class AuthController(Controller):
         )
 
     @get("/password/reset/{token:str}")
-    async def reset_form(self, request: Request, token: str) -> Response:
+    async def reset_form(self, request: Request, token: FromPath[str]) -> Response:
         valid = await db.fetchval(
             """SELECT 1 FROM password_reset
                WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()""",
@@ -217,7 +218,7 @@ class AuthController(Controller):
         )
 
     @post("/password/reset/{token:str}")
-    async def reset(self, request: Request, token: str) -> Response:
+    async def reset(self, request: Request, token: FromPath[str]) -> Response:
         """Set the new password and burn the token, in one transaction."""
         form = await request.form()
         password, confirm = form.get("password") or "", form.get("password_confirm") or ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
 
 from app import throttle
 from app.controllers._forms import clean_text, redirect
@@ -108,13 +109,13 @@ class ContractsController(Controller):
         return render(request, "contracts/list.html", {"contracts": contracts})
 
     @get("/contracts/{contract_id:int}/delete")
-    async def confirm_delete(self, request: Request, contract_id: int) -> Response:
+    async def confirm_delete(self, request: Request, contract_id: FromPath[int]) -> Response:
         """Confirmation page for «Удалить» when JavaScript is off (htmx uses hx-confirm)."""
         contract = await q.contract_for_user(current_user(request).id, contract_id)
         return render(request, "contracts/delete.html", {"contract": contract})
 
     @post("/contracts/{contract_id:int}/delete")
-    async def delete(self, request: Request, contract_id: int) -> Response:
+    async def delete(self, request: Request, contract_id: FromPath[int]) -> Response:
         """Unlink the contract from this user only; htmx gets the row removed + the new menu."""
         user = current_user(request)
         contract = await q.contract_for_user(user.id, contract_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from babel.dates import format_date
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from app.controllers._forms import clean_text, redirect
 from app.domain.calendar import WorkingCalendar
@@ -66,7 +67,7 @@ class OperatorController(Controller):
             request, message=_("Исключение добавлено"), redirect_to="/operator#calendar")
 
     @post("/calendar/{override_id:int}/delete")
-    async def delete_override(self, request: Request, override_id: int) -> Response:
+    async def delete_override(self, request: Request, override_id: FromPath[int]) -> Response:
         """Delete an override (404 when it is already gone)."""
         if await calendar_q.delete_override(current_user(request).id, override_id) is None:
             raise NotFoundException()

@@ -67,8 +67,7 @@ async def scenario_login(bench) -> None:
                                                   "password": data.PASSWORD})
 
         record(bench, await closed_loop("login (POST /login)", users, login, expect(303),
-                                        duration=bench.args.duration,
-            cpu=bench.cpu(bench.app)))
+                                        duration=bench.args.duration, cpu=bench.cpu(bench.app)))
     finally:
         await close_users(users)
 
@@ -86,8 +85,7 @@ async def scenario_home(bench) -> None:
     try:
         record(bench, await closed_loop(
             "home page, logged in", users, lambda vu, i: vu.client.get("/"),
-            expect(200, LOGGED_IN), duration=bench.args.duration,
-            cpu=bench.cpu(bench.app)))
+            expect(200, LOGGED_IN), duration=bench.args.duration, cpu=bench.cpu(bench.app)))
     finally:
         await close_users(users)
 
@@ -190,13 +188,13 @@ async def scenario_grid(bench) -> None:
         errors = app_total.errors + base_total.errors
         bench.summary[f"errors under {len(app_users)} connections (grid)"] = (errors, "0")
         partial = await app_users[0].get(url, htmx=True)
-        result = await closed_loop("grid page, 100 meters, htmx request", app_users,
-                                   lambda vu, i: vu.get(url, htmx=True), expect(200),
-                                   duration=bench.args.duration,
-            cpu=bench.cpu(bench.app))
         full = "<html" in partial.text
-        record(bench, result, bytes=len(partial.content),
-               note="the server answers the full page" if full else "fragment")
+        name = ("grid page, htmx GET (product sends the full page)" if full
+                else "grid page, htmx GET (fragment)")
+        result = await closed_loop(name, app_users,
+                                   lambda vu, i: vu.get(url, htmx=True), expect(200),
+                                   duration=bench.args.duration, cpu=bench.cpu(bench.app))
+        record(bench, result, bytes=len(partial.content))
     finally:
         await close_users(app_users + base_users)
 
@@ -216,7 +214,7 @@ async def scenario_check(bench) -> None:
 
         record(bench, await closed_loop("inline check of one value", users, check,
                                         expect(200, "Расход"), duration=bench.args.duration,
-            cpu=bench.cpu(bench.app)))
+                                        cpu=bench.cpu(bench.app)))
     finally:
         await close_users(users)
 
@@ -236,10 +234,9 @@ async def scenario_transmit(bench) -> None:
         def transmit(vu: VirtualUser, i: int):
             return vu.post(GRID_URL, forms[i % 2], htmx=True)
 
-        record(bench, await closed_loop("transmit 100 readings in one request", users,
+        record(bench, await closed_loop("transmit 100 readings (htmx POST, #grid back)", users,
                                         transmit, expect(200, "Передано строк: 100"),
-                                        duration=bench.args.duration,
-            cpu=bench.cpu(bench.app)))
+                                        duration=bench.args.duration, cpu=bench.cpu(bench.app)))
     finally:
         await close_users(users)
 
@@ -271,8 +268,7 @@ async def archive_run(bench, server, label: str) -> Result:
         return record(bench, await closed_loop(
             f"archive filter, one address, 2 years ({label})", users,
             lambda vu, i: vu.get(url), expect(200, "Результаты поиска"),
-            duration=bench.args.duration,
-            cpu=bench.cpu(server)), bytes=len(probe.content))
+            duration=bench.args.duration, cpu=bench.cpu(server)), bytes=len(probe.content))
     finally:
         await close_users(users)
 

@@ -140,8 +140,18 @@ class Bench:
     def app_server(self, database_url: str, name: str = "app") -> Server:
         workers = str(self.args.workers)
         env = {**self.app_env, "DATABASE_URL": database_url, "WEB_WORKERS": workers}
-        return Server(name, [sys.executable, "-m", "app", "run", "--no-demo"], env,
-                      self.out_dir).start()
+        for attempt in (1, 2):  # this machine is shared: a start-up can be disturbed once
+            server = Server(name, [sys.executable, "-m", "app", "run", "--no-demo"], env,
+                            self.out_dir)
+            try:
+                return server.start()
+            except RuntimeError:
+                server.stop()
+                if attempt == 2:
+                    raise
+                log.warning("%s did not start (see %s); trying once more", name,
+                            server.log_path)
+        raise AssertionError("unreachable")
 
 
 def machine() -> dict:

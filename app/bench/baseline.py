@@ -43,8 +43,7 @@ SELECT {CONTRACT_COLUMNS}, g.*
 FROM contract c JOIN counterparty cp ON cp.id = c.counterparty
 LEFT JOIN LATERAL ({GRID_SQL}) g ON true
 WHERE c.id = $1
-ORDER BY g.address, g.serial, g.meter_id
-"""
+"""  # one contract row: the rows come in the grid query's own ORDER BY
 CALENDAR = WorkingCalendar({})
 
 pool: asyncpg.Pool | None = None

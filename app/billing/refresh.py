@@ -13,9 +13,12 @@ Exactly-once in effect, in three steps per batch, each resumable from `billing_b
    all of it back; the rerun applies it once.
 
 A run first resumes unfinished batches, then claims new ones until none is left.
-A reading is frozen while it belongs to a batch (`reading_is_editable`); should one change
-anyway before the answer is applied, the answer is not applied to it and it is released
-(batch = NULL, audit note) to be handed over again with its new value.
+
+Corrections (R4): a reading tied to a batch is frozen in the grid until billing's answer is
+applied (`reading_is_editable`: the grid's write requires batch IS NULL). Should one change
+anyway (or be detached from its batch), billing's answer about the old value is not applied to
+it: it is released (batch = NULL, audit note) and handed over with its new value in the next
+batch, where a later line for the same reading id supersedes the earlier one.
 """
 
 from __future__ import annotations

@@ -263,26 +263,35 @@ async def test_two_worker_processes_never_share_a_reading(world):
     await assert_each_once(readings)
 
 
-async def test_reading_changed_after_hand_over_is_released_and_handed_over_again(world):
-    """The grid must not edit a reading with a batch (reading_is_editable); if something does,
-    billing's answer about the old value is not applied to the new one."""
+@pytest.mark.parametrize("detach", [True, False], ids=["grid-detaches", "still-attached"])
+async def test_reading_corrected_after_hand_over_is_handed_over_again(world, detach):
+    """The grid freezes a reading while it is in a batch (reading_is_editable); should it change
+    anyway (still attached, or detached from the batch), billing's answer on the old value is
+    never applied to the new one: the new value goes to billing in the next batch."""
     reading = (await transmit(await add_meters(1), 240))[0]
 
-    async def user_edits(name: str) -> None:
-        if name == "written":
-            await db.execute("UPDATE reading SET value = 245 WHERE id = $1", reading)
+    corrections = []
 
-    counts = await refresh_archive(crash_hook=user_edits)
+    async def user_corrects(name: str) -> None:
+        if name == "written" and not corrections:  # once, while billing has the old value
+            corrections.append(name)
+            await db.execute(
+                f"UPDATE reading SET value = 245 {', batch = NULL' if detach else ''} "
+                "WHERE id = $1", reading)
 
-    assert counts["released"] == 1
+    counts = await refresh_archive(crash_hook=user_corrects)
+
+    assert counts["released"] == (0 if detach else 1)
     assert counts["accepted"] == 1  # the second batch, with 245
-    rows = outbox_rows()
-    assert [(r["value"]) for r in rows] == ["240.000", "245.000"]
+    assert counts["batches"] == 2
+    assert [r["value"] for r in outbox_rows()] == ["240.000", "245.000"]
     row = await db.fetchrow("SELECT status, value FROM reading WHERE id = $1", reading)
     assert (row["status"], row["value"]) == ("accepted", 245)
     actions = [r["action"] for r in await db.fetch(
         "SELECT action FROM reading_audit WHERE reading = $1 ORDER BY id", reading)]
-    assert actions == ["billing_released", "billing_accepted"]
+    assert actions == ([] if detach else ["billing_released"]) + ["billing_accepted"]
+    first = await db.fetchrow("SELECT * FROM billing_batch ORDER BY id LIMIT 1")
+    assert (first["state"], first["accepted_count"]) == ("applied", 0)
 
 
 async def test_missing_outbox_file_leaves_the_batch_for_the_next_run(world):

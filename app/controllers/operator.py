@@ -1,4 +1,4 @@
-"""Operator area: production-calendar overrides and a summary of the portal's data."""
+"""Operator area: calendar overrides, a summary of the portal's data, billing batches."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ from babel.dates import format_date
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
+from litestar.response import File
 
+from app.billing.adapter import outbox_dir
 from app.controllers._forms import clean_text, redirect
 from app.domain.calendar import WorkingCalendar
 from app.domain.overrides import check_override
 from app.i18n import current_locale
 from app.i18n import gettext as _
 from app.queries import calendar as calendar_q
+from app.queries.billing import batch_by_uid, recent_batches
 from app.queries.operator import portal_summary
 from app.queries.windows import recompute_windows
 from app.render import flash, is_fragment_request, render
@@ -47,7 +50,29 @@ class OperatorController(Controller):
         """The operator page: summary figures and the calendar overrides."""
         ctx = await _calendar_context()
         ctx["summary"] = await portal_summary()
+        ctx["batches"] = await recent_batches()
         return render(request, TEMPLATE, ctx)
+
+    @get("/batches")
+    async def batches(self, request: Request) -> Response:
+        """The billing batches section (its block for htmx, else the whole page)."""
+        ctx = {"batches": await recent_batches()}
+        if is_fragment_request(request):
+            return render(request, TEMPLATE, ctx, block="batches")
+        ctx.update(await _calendar_context(), summary=await portal_summary())
+        return render(request, TEMPLATE, ctx)
+
+    @get("/batches/{uid:str}/file")
+    async def batch_file(self, uid: FromPath[str]) -> File:
+        """The outbox CSV of one billing batch as a download (404 if unknown or not written)."""
+        batch = await batch_by_uid(uid[:64])
+        if batch is None or not batch["file_name"]:
+            raise NotFoundException()
+        path = outbox_dir() / batch["file_name"]
+        if not path.is_file():
+            raise NotFoundException()
+        return File(path=path, filename=batch["file_name"], media_type="text/csv; charset=utf-8",
+                    content_disposition_type="attachment")
 
     @post("/calendar")
     async def add_override(self, request: Request) -> Response:
@@ -86,4 +111,5 @@ class OperatorController(Controller):
         if is_fragment_request(request):
             return render(request, TEMPLATE, ctx, block="calendar", status=status)
         ctx["summary"] = await portal_summary()
+        ctx["batches"] = await recent_batches()
         return render(request, TEMPLATE, ctx, status=status)

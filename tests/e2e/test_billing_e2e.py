@@ -1,0 +1,99 @@
+"""Cold grid → transmit → archive refresh → billing's answer in the grid and in the archive.
+
+The demo contract №15303 has its window open on the day the demo data is loaded. Billing
+rejects one of the two readings because, between transmission and the refresh, billing's
+own history for that meter was corrected upwards (the transmitted value is now below it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+from conftest import ROOT, VAR_DIR, load_demo_sync, sql
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def server(live_server_factory):
+    load_demo_sync()
+    return live_server_factory()
+
+
+def log_in(page: Page, url: str) -> None:
+    page.goto(url + "/")
+    page.get_by_label("Адрес электронной почты").fill("demo@izhvodokanal.example")
+    page.get_by_label("Пароль").fill("demopass2026")
+    page.get_by_role("button", name="Войти").click()
+    expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()
+
+
+def two_meters() -> list[dict]:
+    """Two cold meters of №15303 (not the one about to roll over) with their last value."""
+    rows = sql(
+        """SELECT m.id, m.serial, last.value, last.period
+           FROM meter m JOIN connection_point p ON p.id = m.point
+           JOIN contract c ON c.id = p.contract
+           JOIN LATERAL (SELECT value, period FROM reading r WHERE r.meter = m.id
+                         AND r.status = 'accepted' ORDER BY period DESC LIMIT 1) last ON true
+           WHERE c.billing_id = 15303 AND m.kind = 'cold' AND last.value < 90000
+           ORDER BY p.address, m.billing_id LIMIT 2""")
+    return [dict(r) for r in rows]
+
+
+def test_rejected_reading_shows_red_with_reason_and_accepted_one_in_archive(server, page: Page):
+    accepted, rejected = two_meters()
+    today = date.today()
+    log_in(page, server.url)
+    page.goto(server.url + "/readings/cold")
+    for meter in (accepted, rejected):
+        page.locator(f"#value-{meter['id']}").fill(str(int(meter["value"]) + 3))
+    with page.expect_response(lambda r: r.request.method == "POST"
+                              and r.url.endswith("/readings/cold")) as sent:
+        page.get_by_role("button", name="Передать значения").click()
+    assert sent.value.status == 200
+    expect(page.locator(f"#fb-{accepted['id']} .status-transmitted")).to_be_visible()
+    expect(page.locator(f"#fb-{rejected['id']} .status-transmitted")).to_be_visible()
+
+    # billing corrects its own last reading of the second meter upwards meanwhile
+    sql("""UPDATE reading SET value = value + 100 WHERE meter = $1 AND period = $2""",
+        rejected["id"], rejected["period"])
+    done = subprocess.run([sys.executable, "-m", "app", "refresh-archive"], cwd=ROOT,
+                          env={**os.environ, "VAR_DIR": str(VAR_DIR)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert '"accepted": 1' in done.stdout and '"rejected": 1' in done.stdout
+
+    page.reload()
+    red = page.locator(f"#fb-{rejected['id']}")
+    expect(red.locator(".status-rejected")).to_have_text("отклонено")
+    expect(red.locator(".reject-reason")).to_have_text(
+        f"Показание {int(rejected['value']) + 3} меньше последнего принятого "
+        f"({int(rejected['value']) + 100}), переход через ноль не подтверждён")
+    err = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--err')")
+    reason_color = red.locator(".reject-reason").evaluate("e => getComputedStyle(e).color")
+    badge_color = red.locator(".status-rejected").evaluate("e => getComputedStyle(e).color")
+    probe = page.evaluate(
+        "c => { const s = document.createElement('span'); s.style.color = c;"
+        " document.body.append(s); const v = getComputedStyle(s).color; s.remove(); return v; }",
+        err.strip())
+    assert reason_color == badge_color == probe  # the theme's error red
+    expect(page.locator(f"#value-{rejected['id']}")).not_to_have_attribute("readonly", "")
+    expect(page.locator(f"#fb-{accepted['id']} .status-accepted")).to_be_visible()
+    expect(page.locator(f"#value-{accepted['id']}")).to_have_attribute("readonly", "")
+
+    page.get_by_role("link", name="Архив показаний").click()
+    page.get_by_label("Дата от").fill(today.isoformat())
+    page.get_by_label("Дата до").fill(today.isoformat())
+    with page.expect_response(re.compile(r"/archive\?")):
+        page.get_by_role("button", name="Применить фильтр").click()
+    rows = page.locator('tbody[data-contract="15303"] tr:not(.group-title)')
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(accepted["serial"])
+    expect(rows.first).to_contain_text("портал")

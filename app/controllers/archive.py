@@ -89,7 +89,7 @@ class ArchiveController(Controller):
         page = _page_number(params.get("page"))
         rows, total = [], 0
         if not errors and contracts:
-            rows, total = await archive_page(
+            rows, total, page = await archive_page(
                 ArchiveFilter(user.id, contract.id if contract else None, point_id,
                               form["kind"], date_from, date_to),
                 page,

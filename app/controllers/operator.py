@@ -62,6 +62,21 @@ class OperatorController(Controller):
         ctx.update(await _calendar_context(), summary=await portal_summary())
         return render(request, TEMPLATE, ctx)
 
+    @post("/batches/refresh")
+    async def refresh_now(self, request: Request) -> Response:
+        """Queue an archive refresh for the worker now (at most one per minute)."""
+        from datetime import UTC, datetime
+
+        job_id = f"refresh_archive:manual:{datetime.now(UTC):%Y%m%d%H%M}"
+        queued = await request.app.state.queue.enqueue_job("refresh_archive", _job_id=job_id)
+        message = (_("Обновление архива поставлено в очередь: пакет появится через минуту.")
+                   if queued is not None else _("Обновление архива уже запущено."))
+        if is_fragment_request(request):
+            return render(request, TEMPLATE, {"batches": await recent_batches(),
+                                              "batches_message": message}, block="batches")
+        flash(request, "success", message)
+        return redirect(request, "/operator#batches")
+
     @get("/batches/{uid:str}/file")
     async def batch_file(self, uid: FromPath[str]) -> File:
         """The outbox CSV of one billing batch as a download (404 if unknown or not written)."""

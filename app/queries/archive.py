@@ -90,14 +90,16 @@ def archive_count_sql(f: ArchiveFilter) -> tuple[str, list]:
     return f"SELECT count(*) {FROM} WHERE {where}", args
 
 
-async def archive_page(f: ArchiveFilter, page: int) -> tuple[list[ArchiveRow], int]:
-    """One page of accepted readings (grouped by contract, newest first) and the total."""
+async def archive_page(f: ArchiveFilter, page: int) -> tuple[list[ArchiveRow], int, int]:
+    """One page of accepted readings (grouped by contract, newest first), the total, and the
+    page number shown (a page past the end shows the last one)."""
     count_sql, count_args = archive_count_sql(f)
     total = await db.fetchval(count_sql, *count_args)
     if total == 0:
-        return [], 0
+        return [], 0, 1
+    page = min(page, -(-total // PAGE_SIZE))
     sql, args = archive_page_sql(f, page)
-    return [ArchiveRow(**dict(r)) for r in await db.fetch(sql, *args)], total
+    return [ArchiveRow(**dict(r)) for r in await db.fetch(sql, *args)], total, page
 
 
 async def user_points(user_id: int, contract_id: int | None = None) -> list[PointOption]:

@@ -62,10 +62,12 @@ async def test_archive_shows_accepted_cold_readings_grouped_newest_first(client,
     dates = [date(int(r[3][6:]), int(r[3][3:5]), int(r[3][:2])) for r in rows]
     assert dates == sorted(dates, reverse=True)
     assert {r[4] for r in rows} == {"биллинг"}
-    # the last page holds the rest; a page beyond it is empty, not an error
+    # the last page holds the rest; a page beyond it shows the last one
     last = await client.get("/archive?page=6")
     assert len(await page_rows(last.text)) == total - 5 * 50
     assert "Страница 6 из 6" in last.text
+    beyond = await client.get("/archive?page=999")
+    assert "Страница 6 из 6" in beyond.text and len(await page_rows(beyond.text)) == 38
 
 
 async def test_transmitted_reading_appears_after_refresh_with_portal_marker(client, demo_db):

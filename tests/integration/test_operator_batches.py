@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import login
+from conftest import login, post_form
 
 from app import db
 from app.billing.adapter import outbox_dir
@@ -49,7 +49,7 @@ async def test_operator_lists_batches_and_downloads_the_file(client, demo_db):
     assert link in row
 
     fragment = await client.get("/operator/batches", headers={"HX-Request": "true"})
-    assert fragment.text.lstrip().startswith('<section class="card wide" id="batches">')
+    assert fragment.text.lstrip().startswith('<section class="card wide" id="batches"')
 
     download = await client.get(f"/operator/batches/{batch['uid']}/file")
     assert download.status_code == 200
@@ -74,3 +74,26 @@ async def test_subscribers_cannot_list_or_download_batches(client, demo_db):
         response = await client.get(url)
         assert response.status_code == 403, url
         assert "batch;reading_id" not in response.text
+
+
+async def test_operator_queues_a_refresh_for_the_worker(client, demo_db):
+    from redis.asyncio import Redis
+
+    from app.settings import get_settings
+
+    await login(client, *OPERATOR)
+    first = await post_form(client, "/operator/batches/refresh", headers={"HX-Request": "true"})
+    assert first.status_code == 200
+    assert "Обновление архива поставлено в очередь" in first.text
+    assert first.text.lstrip().startswith('<section class="card wide" id="batches"')
+    redis = Redis.from_url(get_settings().redis_url)
+    try:
+        keys = [k.decode() async for k in redis.scan_iter("arq:job:refresh_archive:manual:*")]
+    finally:
+        await redis.aclose()
+    assert len(keys) == 1
+    again = await post_form(client, "/operator/batches/refresh")
+    assert again.status_code == 303 and again.headers["location"] == "/operator#batches"
+    page = await client.get("/operator")
+    assert ("Обновление архива уже запущено." in page.text
+            or "Обновление архива поставлено в очередь" in page.text)

@@ -308,3 +308,12 @@ async def test_missing_outbox_file_leaves_the_batch_for_the_next_run(world):
     statuses = {r["status"] for r in await db.fetch(
         "SELECT status FROM reading WHERE id = ANY($1)", readings)}
     assert statuses == {"transmitted"}
+
+
+async def test_worker_job_runs_the_refresh(world):
+    from app.worker import refresh_archive as job
+
+    readings = await transmit(await add_meters(3), 240)
+    counts = await job({})
+    assert counts == {**ZERO, "batches": 1, "handed_over": 3, "accepted": 3}
+    await assert_each_once(readings)

@@ -33,3 +33,14 @@ def test_refresh_schedule(minutes, runs_per_day, first_runs):
 def test_refresh_schedule_rejects_zero():
     with pytest.raises(ValueError):
         refresh_schedule(0)
+
+
+def test_worker_runs_the_refresh_on_the_configured_schedule():
+    from app.settings import get_settings
+    from app.worker import WorkerSettings, refresh_archive
+
+    [job] = [j for j in WorkerSettings.cron_jobs if j.name == "refresh_archive"]
+    assert job.coroutine is refresh_archive
+    expected = refresh_schedule(get_settings().archive_refresh_minutes)
+    assert (job.hour, job.minute) == (expected["hour"], expected["minute"])
+    assert refresh_archive in WorkerSettings.functions

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import ROOT, VAR_DIR, load_demo_sync, sql
@@ -137,3 +138,47 @@ def test_date_from_after_date_to_keeps_values_and_explains(server, page: Page):
     expect(page.get_by_text("«Дата от» не может быть позже «Даты до»")).to_be_visible()
     expect(page.get_by_label("Дата от")).to_have_value("2024-05-10")
     expect(page.get_by_label("Дата до")).to_have_value("2024-05-01")
+
+
+def test_operator_refreshes_now_and_downloads_the_batch_file(server, page: Page):
+    """The operator's button queues the job; the server's own ARQ worker runs it."""
+    meter = sql("""SELECT m.id, last.value, last.period, last.read_on FROM meter m
+                   JOIN connection_point p ON p.id = m.point JOIN contract c ON c.id = p.contract
+                   JOIN LATERAL (SELECT value, period, read_on FROM reading r
+                                 WHERE r.meter = m.id ORDER BY period DESC LIMIT 1) last ON true
+                   WHERE c.billing_id = 15304 AND m.kind = 'cold' AND last.value < 90000
+                   ORDER BY m.id LIMIT 1""")[0]
+    sql("""INSERT INTO reading (meter, period, value, read_on, status, source, transmitted_at)
+           VALUES ($1, ($2::date + interval '1 month')::date, $3, $4::date + 20, 'transmitted',
+                   'portal', now())""",
+        meter["id"], meter["period"], meter["value"] + 1, meter["read_on"])
+    before = {r["uid"] for r in sql("SELECT uid FROM billing_batch")}
+
+    page.goto(server.url + "/")
+    page.get_by_label("Адрес электронной почты").fill("operator@izhvodokanal.example")
+    page.get_by_label("Пароль").fill("operpass2026")
+    page.get_by_role("button", name="Войти").click()
+    expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()
+    page.goto(server.url + "/operator")
+    with page.expect_response(re.compile(r"/operator/batches/refresh")):
+        page.get_by_role("button", name="Обновить архив сейчас").click()
+    expect(page.get_by_text("Обновление архива поставлено в очередь")).to_be_visible()
+
+    deadline = time.time() + 60  # the worker picks the job up on its next poll
+    new: list = []
+    while time.time() < deadline and not new:
+        new = [r for r in sql("SELECT uid, state FROM billing_batch")
+               if r["uid"] not in before and r["state"] == "applied"]
+        time.sleep(0.3)
+    assert new, "the worker did not run the refresh"
+    uid = new[0]["uid"]
+    with page.expect_response(re.compile(r"/operator/batches$")):
+        page.get_by_role("link", name="Обновить список").click()
+    row = page.locator("table.batches tr", has_text=uid)
+    expect(row).to_contain_text("Ответ получен")
+    with page.expect_download() as download:
+        row.get_by_role("link").click()
+    path = download.value.path()
+    text = open(path, encoding="utf-8").read()
+    assert text.splitlines()[0].startswith("batch;reading_id;contract_id;meter_id")
+    assert f"{uid};" in text and ";15304;" in text

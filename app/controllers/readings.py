@@ -148,7 +148,9 @@ def stored_view(grid: GridKind, row: GridRow) -> RowView:
     outcome = None
     if row.value is not None and row.status in ("draft", "transmitted"):
         outcome = grid.evaluate(typed, row.meter_state, today())
-    return RowView(row, typed, outcome)
+    # A reload keeps the colours of R4: handed over or accepted is green, rejected red.
+    state = {"transmitted": "ok", "accepted": "ok", "rejected": "error"}.get(row.status or "")
+    return RowView(row, typed, outcome, state)
 
 
 def page_context(screen: Screen, views: list[RowView], **extra: object) -> dict:

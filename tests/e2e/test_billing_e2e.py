@@ -85,6 +85,8 @@ def test_rejected_reading_shows_red_with_reason_and_accepted_one_in_archive(serv
         err.strip())
     assert reason_color == badge_color == probe  # the theme's error red
     expect(page.locator(f"#value-{rejected['id']}")).not_to_have_attribute("readonly", "")
+    expect(page.locator(f"#row-{rejected['id']}")).to_have_class(re.compile(r"\brow-error\b"))
+    expect(page.locator(f"#row-{accepted['id']}")).to_have_class(re.compile(r"\brow-ok\b"))
     expect(page.locator(f"#fb-{accepted['id']} .status-accepted")).to_be_visible()
     expect(page.locator(f"#value-{accepted['id']}")).to_have_attribute("readonly", "")
 

@@ -29,6 +29,7 @@ from app.settings import get_settings
 
 RESET_TTL = timedelta(hours=1)
 REGISTER_FIELDS = ("email", "full_name", "phone", "position", "organization")
+REGISTER_MAX = {"email": 254, "full_name": 200, "phone": 50, "position": 200, "organization": 500}
 
 
 def _block(request: Request, name: str) -> str | None:
@@ -103,14 +104,16 @@ class AuthController(Controller):
     async def register(self, request: Request) -> Response:
         """Create a subscriber account; every field required, password confirmed, consent given."""
         data = await request.form()
-        form = {name: clean_text(data.get(name)) for name in REGISTER_FIELDS}
-        form["email"] = form["email"].lower()[:254]
+        form = {name: clean_text(data.get(name), 2 * REGISTER_MAX[name]) for name in REGISTER_FIELDS}
+        form["email"] = form["email"].lower()
         form["consent"] = data.get("consent") == "yes"
         password, confirm = data.get("password") or "", data.get("password_confirm") or ""
         errors: dict[str, str] = {}
         for name in REGISTER_FIELDS:
             if not form[name]:
                 errors[name] = _("Заполните это поле")
+            elif len(form[name]) > REGISTER_MAX[name]:  # the column's size: else a 500
+                errors[name] = _("Не более {max} символов").format(max=REGISTER_MAX[name])
         if form["email"] and not EMAIL_RE.match(form["email"]):
             errors["email"] = _("Введите адрес электронной почты, например name@example.ru")
         for problem in password_problems(password, confirm):

@@ -104,7 +104,8 @@ class AuthController(Controller):
     async def register(self, request: Request) -> Response:
         """Create a subscriber account; every field required, password confirmed, consent given."""
         data = await request.form()
-        form = {name: clean_text(data.get(name), 2 * REGISTER_MAX[name]) for name in REGISTER_FIELDS}
+        form = {name: clean_text(data.get(name), 2 * REGISTER_MAX[name])
+                for name in REGISTER_FIELDS}
         form["email"] = form["email"].lower()
         form["consent"] = data.get("consent") == "yes"
         password, confirm = data.get("password") or "", data.get("password_confirm") or ""

@@ -90,8 +90,8 @@ def parse_forms(html: str) -> list[Form]:
     for form in parser.forms:
         for inp in form.inputs:
             if inp.kind == "select":
-                m = re.search(r'<select[^>]*name="' + re.escape(inp.name) + r'"[^>]*>(.*?)</select>',
-                              html, re.S)
+                pattern = r'<select[^>]*name="' + re.escape(inp.name) + r'"[^>]*>(.*?)</select>'
+                m = re.search(pattern, html, re.S)
                 if m:
                     inp.options = re.findall(r'<option[^>]*value="([^"]*)"', m.group(1))
                     selected = re.search(r'<option[^>]*value="([^"]*)"[^>]*selected', m.group(1))

@@ -44,8 +44,8 @@ def unescaped(body: str) -> list[str]:
 
 
 def has_message(body: str) -> bool:
-    return bool(re.search(r'class="[^"]*(field-error|flash-error|row-error|error)[^"]*"|role="alert"',
-                          body))
+    pattern = r'class="[^"]*(field-error|flash-error|row-error|error)[^"]*"|role="alert"'
+    return bool(re.search(pattern, body))
 
 
 async def discover(client, path: str, contract: int | None) -> list[Form]:

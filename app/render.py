@@ -37,10 +37,11 @@ def is_fragment_request(request: Request) -> bool:
 
 def base_context(request: Request) -> dict[str, Any]:
     user = request.scope.get("state", {}).get("user")
+    csrf_token = ScopeState.from_scope(request.scope).csrf_token  # Empty before CSRF ran
     return {
         "request": request,
         "user": user,
-        "csrf_token": ScopeState.from_scope(request.scope).csrf_token or "",
+        "csrf_token": csrf_token if isinstance(csrf_token, str) else "",
         "locale": i18n.current_locale.get(),
         "path": request.url.path,
         "today": today(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,11 @@ from litestar.middleware.session.server_side import (
 )
 from litestar.types import ASGIApp, Empty, Message, Receive, Scope, ScopeSession, Send
 
+from redis.exceptions import RedisError
+
 from app import db, i18n
+
+log = logging.getLogger("app.security")
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -56,7 +61,14 @@ class PortalSessionBackend(ServerSideSessionBackend):
     """
 
     async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
-        data = await super().load_from_connection(connection)
+        try:
+            data = await super().load_from_connection(connection)
+        except (RedisError, OSError) as exc:
+            # Redis is down: the visitor is seen as anonymous, so pages that need no session
+            # still render; pages that do send them to the login block, whose POST answers 503.
+            log.warning("session store unavailable: %s", exc)
+            connection.scope["_session_unavailable"] = True
+            return {}
         connection.scope["_session_loaded"] = self.serialize_data(data) if data else None
         return data
 
@@ -67,6 +79,8 @@ class PortalSessionBackend(ServerSideSessionBackend):
         self, scope_session: ScopeSession, message: Message, connection: ASGIConnection
     ) -> None:
         scope = connection.scope
+        if scope.get("_session_unavailable"):
+            return  # neither write nor delete: keep the cookie for when Redis is back
         old_id = connection.cookies.get(self.config.key)
         if old_id == "null":
             old_id = None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
+
+import asyncpg
 
 from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
@@ -20,6 +23,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from app import db
 from app.i18n import gettext as _
@@ -37,10 +41,24 @@ def login_redirect(request: Request, exc: Exception) -> Response:
     return Redirect("/", status_code=303)
 
 
+# The database or Redis cannot be reached (stopped, restarting, network): answer 503.
+UNAVAILABLE = (
+    OSError,
+    RedisError,
+    asyncio.TimeoutError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InterfaceError,
+)
+
+
 def error_page(request: Request, exc: Exception) -> Response:
-    """404/403/500 in the site's layout; never a stack trace."""
+    """404/403/500/503 in the site's layout; never a stack trace."""
     if isinstance(exc, HTTPException):
         status = exc.status_code
+    elif isinstance(exc, UNAVAILABLE):
+        status = 503
+        log.error("service unavailable on %s %s: %r", request.method, request.url.path, exc)
     else:
         status = 500
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -48,6 +66,7 @@ def error_page(request: Request, exc: Exception) -> Response:
         403: _("Доступ запрещён"),
         404: _("Страница не найдена"),
         500: _("Что-то пошло не так"),
+        503: _("Сервис временно недоступен"),
     }
     title = titles.get(status) or (exc.detail if isinstance(exc, HTTPException) else titles[500])
     try:

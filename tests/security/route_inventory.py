@@ -11,7 +11,7 @@ Classification:
   without a guard is a failure;
 - scope (rule R8): which request parameters carry an id of another organization's data.
   Inferred from path parameters and from the names the handler reads (source scan for
-  "contract", "point", "meter", "reading", with or without "_id"); SCOPE_OVERRIDES gives the
+  `.get("contract")`, `.getall("meter_id")`, ... of contract/point/meter/reading); SCOPE_OVERRIDES gives the
   parameters where the handler reads them indirectly; UNSCOPED lists subscriber routes that
   take no such id, with the reason. A subscriber route in neither is a failure.
 """
@@ -42,7 +42,8 @@ PUBLIC: dict[tuple[str, str], str] = {
 
 # The kinds of id that belong to one organization, and the request names that carry them.
 SCOPE_KINDS = ("contract", "point", "meter", "reading")
-_NAME_RE = re.compile(r"""["'](contract|point|meter|reading)(?:_id)?["']""")
+# A handler reading a request parameter: params.get("contract"), form.getall("meter_id"), ...
+_NAME_RE = re.compile(r"""\.get(?:all|one)?\(\s*["']((contract|point|meter|reading)(?:_id)?)["']""")
 _PATH_KIND_RE = re.compile(r"^(contract|point|meter|reading)(?:_id)?$")
 
 # (method, path) -> {"query"|"form": {request name: kind}} where the source scan cannot see it.
@@ -114,11 +115,9 @@ class Endpoint:
             if m := _PATH_KIND_RE.match(name):
                 result["query"][name] = m.group(1)
         for m in _NAME_RE.finditer(self.source):
-            literal = m.group(0)[1:-1]
-            if literal not in self.path_params:
-                result[where][literal] = m.group(1)
-                if where == "form":  # a POST handler may read the query string too
-                    result["query"][literal] = m.group(1)
+            name, kind = m.group(1), m.group(2)
+            if name not in self.path_params:
+                result[where][name] = kind
         for where_, names_ in SCOPE_OVERRIDES.get(self.key, {}).items():
             result[where_].update(names_)
         return result

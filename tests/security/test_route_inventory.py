@@ -83,16 +83,29 @@ def variants(ids_: dict[str, int]) -> list[dict[str, int]]:
 
 
 async def send(client, endpoint: Endpoint, ids_: dict[str, int] | None = None,
-               csrf: bool = True, headers: dict | None = None):
-    """One request to `endpoint`, its scoped parameters filled from `ids_` (kind -> id)."""
+               csrf: bool = True, headers: dict | None = None,
+               foreign_only: tuple[str, str, dict[str, int]] | None = None):
+    """One request to `endpoint`, its scoped parameters filled from `ids_` (kind -> id);
+    `foreign_only=(where, name, ids)` takes that one parameter from `ids` instead."""
     scope = endpoint.scope()
-    path = fill_path(endpoint, ids_)
-    query = {name: str(ids_[kind]) for name, kind in scope["query"].items()} if ids_ else {}
+
+    def value(where: str, name: str, kind: str) -> str:
+        if foreign_only and foreign_only[:2] == (where, name):
+            return str(foreign_only[2][kind])
+        return str(ids_[kind])
+
+    path = endpoint.path
+    if ids_:
+        path_ids = {kind: value("path", name, kind) for name, kind in scope["path"].items()}
+        path = fill_path(endpoint, {**ids_, **path_ids})
+    else:
+        path = fill_path(endpoint)
+    query = {n: value("query", n, k) for n, k in scope["query"].items()} if ids_ else {}
     if not endpoint.unsafe:
         return await client.request(endpoint.method, path, params=query, headers=headers)
     if not client.cookies.get("csrftoken"):
         await client.get("/")
-    form = {name: str(ids_[kind]) for name, kind in scope["form"].items()} if ids_ else {}
+    form = {n: value("form", n, k) for n, k in scope["form"].items()} if ids_ else {}
     if csrf:
         form["_csrf_token"] = csrf_of(client)
     return await client.request(endpoint.method, path, params=query, data=form, headers=headers)
@@ -195,12 +208,17 @@ async def foreign_fingerprint(contract_id: int) -> str:
 
 @pytest.mark.parametrize("endpoint", SUBSCRIBER_SCOPED, ids=ids(SUBSCRIBER_SCOPED))
 async def test_another_organizations_ids_give_404(client, world, endpoint):
+    """Each id parameter on its own (the others the user's own), then all of them at once."""
     await login(client)
     before = await foreign_fingerprint(world["foreign"]["contract"])
-    for foreign in variants(world["foreign"]):
-        response = await send(client, endpoint, foreign)
-        assert response.status_code == 404, (foreign, response.status_code, response.text[:300])
-        assert not leaked(response.text, world["markers"])
+    params = [(where, name) for where, names in endpoint.scope().items() for name in names]
+    for own, foreign in zip(variants(world["own"]), variants(world["foreign"]), strict=True):
+        attempts = [(f"{w}:{n}", dict(ids_=own, foreign_only=(w, n, foreign)))
+                    for w, n in params] + [("all", dict(ids_=foreign))]
+        for label, kwargs in attempts:
+            response = await send(client, endpoint, **kwargs)
+            assert response.status_code == 404, (label, response.status_code, response.text[:300])
+            assert not leaked(response.text, world["markers"]), label
     assert await foreign_fingerprint(world["foreign"]["contract"]) == before
     if not endpoint.unsafe:
         # Control: the same request with the user's own ids is served, so the 404 above is

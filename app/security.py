@@ -19,7 +19,6 @@ from litestar.middleware.session.server_side import (
     ServerSideSessionConfig,
 )
 from litestar.types import ASGIApp, Empty, Message, Receive, Scope, ScopeSession, Send
-
 from redis.exceptions import RedisError
 
 from app import db, i18n

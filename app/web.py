@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 import asyncpg
-
 from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import (

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
 
+from app.controllers._forms import clean_text
 from app.domain.readings import ReadingError, parse_reading_date
 from app.i18n import gettext as _
 from app.queries.archive import PAGE_SIZE, ArchiveFilter, archive_page, user_points
@@ -64,11 +65,12 @@ class ArchiveController(Controller):
         user = current_user(request)
         params = request.query_params
         form = {
-            "contract": (params.get("contract") or "").strip(),
-            "point": (params.get("point") or "").strip(),
+            # clean_text: no control/bidi characters echoed back into the filter or the URL
+            "contract": clean_text(params.get("contract"), 20),
+            "point": clean_text(params.get("point"), 20),
             "kind": params.get("kind") if params.get("kind") in KINDS else "cold",
-            "date_from": (params.get("date_from") or "").strip()[:20],
-            "date_to": (params.get("date_to") or "").strip()[:20],
+            "date_from": clean_text(params.get("date_from"), 20),
+            "date_to": clean_text(params.get("date_to"), 20),
         }
         contracts = await user_contracts(user.id)
         contract = await contract_for_user(user.id, form["contract"]) if form["contract"] else None

@@ -11,8 +11,8 @@ Classification:
   without a guard is a failure;
 - scope (rule R8): which request parameters carry an id of another organization's data.
   Inferred from path parameters and from the names the handler reads (source scan for
-  `.get("contract")`, `.getall("meter_id")`, ... of contract/point/meter/reading); SCOPE_OVERRIDES gives the
-  parameters where the handler reads them indirectly; UNSCOPED lists subscriber routes that
+  `.get("contract")`, `.getall("meter_id")`, ... of contract/point/meter/reading);
+  SCOPE_OVERRIDES gives the parameters where the handler reads them indirectly; UNSCOPED lists subscriber routes that
   take no such id, with the reason. A subscriber route in neither is a failure.
 """
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import DEMO_PASSWORD, csrf_of, flush_redis, login
+from conftest import DEMO_PASSWORD, VAR_DIR, csrf_of, flush_redis, login, truncate_all
 from forms import Form, fill, parse_forms
 from route_inventory import endpoints, fill_path
 
@@ -78,40 +78,6 @@ async def submit(client, form: Form, data: list[tuple[str, str]], htmx: bool):
     return await client.post(form.action, data=fields, headers=headers)
 
 
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("screen", GET_PAGES, ids=[e.path for e in GET_PAGES])
-async def test_hostile_strings_in_every_form(client, demo_db, screen, role):
-    if role != "anonymous":
-        await login(client, *LOGINS[role])
-    else:
-        await client.get("/")
-    contract = demo_db["linked_contract"] if role == "subscriber" else None
-    forms = await discover(client, fill_path(screen), contract)
-    if not forms:
-        pytest.skip(f"no form with text inputs on {screen.path} for {role}")
-    n = 0
-    for form in forms:
-        for target in distinct_inputs(form):
-            for label, hostile in HOSTILE.items():
-                n += 1
-                await flush_redis()  # throttling would hide what the handler does
-                data = fill(form, n, today(), {target.name: hostile})
-                response = await submit(client, form, data, htmx=(n % 2 == 0))
-                where = f"{form.method.upper()} {form.action} [{target.name}] <- {label}"
-                assert response.status_code < 500, f"{where}: {response.status_code}"
-                assert not unescaped(response.text), f"{where}: echoed unescaped"
-                if response.status_code in (400, 409, 422):
-                    assert has_message(response.text), f"{where}: 4xx without a message"
-                if role != "anonymous" and "sid" not in client.cookies:
-                    await login(client, *LOGINS[role])  # a form that logged us out
-    # Stored XSS: whatever was kept is shown escaped everywhere this role can look.
-    for other in GET_PAGES:
-        response = await client.get(fill_path(other),
-                                    params={"contract": contract} if contract else None)
-        assert response.status_code < 500, other.path
-        assert not unescaped(response.text), f"{other.path}: stored markup shown unescaped"
-
-
 async def test_fuzzer_sees_the_login_and_registration_inputs(client, clean_db):
     """The discovery really finds inputs (else the fuzz above would pass vacuously)."""
     login_forms = await discover(client, "/", None)
@@ -140,3 +106,50 @@ async def test_hostile_registration_is_stored_as_typed_and_shown_escaped(client,
     home = await client.get("/")
     assert "&#34;&#39;&gt;&lt;img src=x onerror=alert(1)&gt;" in home.text
     assert not unescaped(home.text)
+
+
+@pytest.fixture(scope="module")
+async def fuzz_world(pool):
+    """The demo data once for all fuzz runs (they only add users, readings, requests)."""
+    from app import db
+    from app.demo import load_demo_data
+
+    await truncate_all()
+    await flush_redis()
+    await load_demo_data(VAR_DIR / "demo-billing")
+    return {"linked_contract": await db.fetchval(
+        "SELECT id FROM contract WHERE billing_id = 15303")}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("screen", GET_PAGES, ids=[e.path for e in GET_PAGES])
+async def test_hostile_strings_in_every_form(client, fuzz_world, screen, role):
+    if role != "anonymous":
+        await login(client, *LOGINS[role])
+    else:
+        await client.get("/")
+    contract = fuzz_world["linked_contract"] if role == "subscriber" else None
+    forms = await discover(client, fill_path(screen), contract)
+    if not forms:
+        pytest.skip(f"no form with text inputs on {screen.path} for {role}")
+    n = 0
+    for form in forms:
+        for target in distinct_inputs(form):
+            for label, hostile in HOSTILE.items():
+                n += 1
+                await flush_redis()  # throttling would hide what the handler does
+                data = fill(form, n, today(), {target.name: hostile})
+                response = await submit(client, form, data, htmx=(n % 2 == 0))
+                where = f"{form.method.upper()} {form.action} [{target.name}] <- {label}"
+                assert response.status_code < 500, f"{where}: {response.status_code}"
+                assert not unescaped(response.text), f"{where}: echoed unescaped"
+                if response.status_code in (400, 409, 422):
+                    assert has_message(response.text), f"{where}: 4xx without a message"
+                if role != "anonymous" and "sid" not in client.cookies:
+                    await login(client, *LOGINS[role])  # a form that logged us out
+    # Stored XSS: whatever was kept is shown escaped everywhere this role can look.
+    for other in GET_PAGES:
+        response = await client.get(fill_path(other),
+                                    params={"contract": contract} if contract else None)
+        assert response.status_code < 500, other.path
+        assert not unescaped(response.text), f"{other.path}: stored markup shown unescaped"

@@ -1,0 +1,95 @@
+"""In Chromium: no page of the app triggers a Content-Security-Policy violation.
+
+The pages are the GET routes of the route table (route_inventory), seen anonymously and as
+the demo subscriber and operator, so a new screen is checked the day it lands; htmx swaps
+(a failed login, a validation error) are exercised too, since htmx would inject inline
+indicator styles unless configured not to.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import load_demo_sync
+from playwright.sync_api import Page, expect
+from route_inventory import endpoints
+
+pytestmark = pytest.mark.e2e
+
+PAGES = [e.path for e in endpoints() if e.method == "GET" and "{" not in e.path]
+LOGINS = {"subscriber": ("demo@izhvodokanal.example", "demopass2026"),
+          "operator": ("operator@izhvodokanal.example", "operpass2026")}
+
+
+@pytest.fixture(scope="module")
+def server(live_server_factory):
+    load_demo_sync()
+    return live_server_factory()
+
+
+class Violations:
+    def __init__(self, page: Page) -> None:
+        self.seen: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.seen.append(f"pageerror: {exc}"))
+
+    def _console(self, message) -> None:
+        text = message.text
+        if message.type == "error" and ("Content Security Policy" in text or "Refused to" in text
+                                        or "unsafe-inline" in text):
+            self.seen.append(text)
+
+    def listen_in_page(self, page: Page) -> None:
+        page.evaluate("""() => { window.__csp = window.__csp || [];
+            document.addEventListener('securitypolicyviolation',
+                e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI)); }""")
+
+    def in_page(self, page: Page) -> list[str]:
+        return page.evaluate("() => window.__csp || []")
+
+
+def sign_in(page: Page, url: str, role: str) -> None:
+    email, password = LOGINS[role]
+    page.goto(url + "/")
+    page.get_by_label("Адрес электронной почты").fill(email)
+    page.get_by_label("Пароль").fill(password)
+    with page.expect_response(lambda r: r.url.endswith("/login")):
+        page.get_by_role("button", name="Войти").click()
+    expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()
+
+
+@pytest.mark.parametrize("role", ["anonymous", "subscriber", "operator"])
+def test_no_csp_violation_on_any_page(server, page: Page, role):
+    violations = Violations(page)
+    if role != "anonymous":
+        sign_in(page, server.url, role)
+    for path in PAGES:
+        page.goto(server.url + path)
+        page.wait_for_load_state("load")
+        assert page.evaluate("() => typeof window.htmx") == "object", path  # scripts ran
+    assert not violations.seen, violations.seen
+
+
+def test_htmx_swaps_cause_no_csp_violation(server, page: Page):
+    violations = Violations(page)
+    page.goto(server.url + "/")
+    violations.listen_in_page(page)
+    page.get_by_label("Адрес электронной почты").fill("demo@izhvodokanal.example")
+    page.get_by_label("Пароль").fill("wrong-password")
+    with page.expect_response(lambda r: r.url.endswith("/login")) as response:
+        page.get_by_role("button", name="Войти").click()
+    assert response.value.status == 422
+    expect(page.get_by_text("Ошибка входа. Неверное имя пользователя/ пароль")).to_be_visible()
+    assert page.evaluate("() => document.querySelectorAll('style').length") == 0
+    assert not violations.in_page(page) and not violations.seen, violations.seen
+
+
+def test_an_inline_script_would_be_reported(server, page: Page):
+    """The detector works: an inline script injected into a page is refused and seen."""
+    violations = Violations(page)
+    page.goto(server.url + "/")
+    violations.listen_in_page(page)
+    page.evaluate("""() => { const s = document.createElement('script');
+        s.textContent = 'window.__inline = 1'; document.body.appendChild(s); }""")
+    page.wait_for_timeout(200)
+    assert page.evaluate("() => window.__inline") is None
+    assert violations.seen or violations.in_page(page)

@@ -6,6 +6,8 @@ index (so double clicks, retries and two tabs collapse onto one row) plus its au
 
 from __future__ import annotations
 
+import asyncio
+import os
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -14,6 +16,7 @@ from app import db
 from app.domain.billing_checks import reading_is_editable
 from app.domain.grid import MeterState
 from app.domain.readings import MAX_HISTORY, PreviousReading
+from app.settings import get_settings
 
 # Accepted values of earlier periods: MAX_HISTORY + 1 values give MAX_HISTORY consumptions.
 GRID_SQL = f"""
@@ -182,4 +185,15 @@ async def write_readings(user_id: int, period: date, writes: list[ReadingWrite])
                 [b["status"] if b else None for b in before],
                 [r["status"] for r in changed],
             )
+        await _test_slow_transmit(writes)
     return {r["meter"] for r in changed}
+
+
+async def _test_slow_transmit(writes: list[ReadingWrite]) -> None:
+    """Tests only (tests/reliability/test_web_killed.py): with TEST_SLOW_TRANSMIT=<seconds> a
+    transmit waits inside its transaction, after the rows are written and before the commit,
+    leaving VAR_DIR/transmit-paused, so the test can kill -9 the web process there."""
+    seconds = os.environ.get("TEST_SLOW_TRANSMIT")
+    if seconds and any(w.status == "transmitted" for w in writes):
+        (get_settings().var_dir / "transmit-paused").touch()
+        await asyncio.sleep(float(seconds))

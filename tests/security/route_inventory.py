@@ -49,6 +49,15 @@ _PATH_KIND_RE = re.compile(r"^(contract|point|meter|reading)(?:_id)?$")
 # (method, path) -> {"query"|"form": {request name: kind}} where the source scan cannot see it.
 SCOPE_OVERRIDES: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
 
+# Routes whose form names carry an id (one input per meter row): (method, path) -> the name
+# pattern with {meter}; the generator cannot see these, test_route_inventory probes them.
+ROW_FIELDS: dict[tuple[str, str], list[str]] = {
+    ("POST", "/readings/cold"): ["value-{meter}", "date-{meter}"],
+    ("POST", "/readings/hot"): ["value-{meter}", "date-{meter}"],
+    ("POST", "/readings/cold/check"): ["value-{meter}", "date-{meter}"],
+    ("POST", "/readings/hot/check"): ["value-{meter}", "date-{meter}"],
+}
+
 # Subscriber routes that take no id of contract/point/meter/reading, with the reason.
 UNSCOPED: dict[tuple[str, str], str] = {
     ("GET", "/connect"): "the connection request form; shows nothing of any contract",

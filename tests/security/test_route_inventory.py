@@ -10,7 +10,15 @@ import html
 
 import pytest
 from conftest import DEMO_PASSWORD, VAR_DIR, csrf_of, flush_redis, login, truncate_all
-from route_inventory import PUBLIC, SCOPE_OVERRIDES, UNSCOPED, Endpoint, endpoints, fill_path
+from route_inventory import (
+    PUBLIC,
+    ROW_FIELDS,
+    SCOPE_OVERRIDES,
+    UNSCOPED,
+    Endpoint,
+    endpoints,
+    fill_path,
+)
 
 ALL = endpoints()
 UNSAFE = [e for e in ALL if e.unsafe]
@@ -137,7 +145,7 @@ def test_every_route_is_classified():
             problems.append(f"{e.id}: listed in PUBLIC but guarded; remove it from PUBLIC")
     keys = {e.key for e in ALL}
     for table_name, table in (("PUBLIC", PUBLIC), ("UNSCOPED", UNSCOPED),
-                              ("SCOPE_OVERRIDES", SCOPE_OVERRIDES)):
+                              ("SCOPE_OVERRIDES", SCOPE_OVERRIDES), ("ROW_FIELDS", ROW_FIELDS)):
         problems += [f"{m} {p}: in {table_name} but not a route any more"
                      for (m, p) in table if (m, p) not in keys]
     assert not problems, "\n".join(problems)
@@ -244,6 +252,38 @@ async def test_unscoped_routes_show_nothing_of_another_organization(client, worl
         response = await client.request(endpoint.method, path, params=params)
     assert response.status_code < 500
     assert not leaked(response.text, world["markers"])
+    assert await foreign_fingerprint(world["foreign"]["contract"]) == before
+
+
+ROW_ROUTES = [e for e in ALL if e.key in ROW_FIELDS]
+
+
+@pytest.mark.parametrize("endpoint", ROW_ROUTES, ids=ids(ROW_ROUTES))
+async def test_foreign_meter_in_a_row_field_is_ignored(client, world, endpoint):
+    """Own contract, but a row input named after another organization's meter: that meter gets
+    nothing written and none of its data comes back."""
+    import re
+
+    from app.settings import today
+
+    await login(client)
+    kind = "hot" if "/hot" in endpoint.path else "cold"
+    grid_path = endpoint.path.removesuffix("/check")
+    page = await client.get(grid_path, params={"contract": world["own"]["contract"]})
+    period = re.search(r'name="period" value="([^"]*)"', page.text).group(1)
+    foreign_meter = world["foreign"]["hot_meter" if kind == "hot" else "meter"]
+    before = await foreign_fingerprint(world["foreign"]["contract"])
+    fields = {pattern.format(meter=foreign_meter): value for pattern, value in zip(
+        ROW_FIELDS[endpoint.key], ("12", today().strftime("%d.%m.%Y")), strict=False)}
+    for action in ("save", "transmit"):
+        response = await client.post(
+            endpoint.path,
+            params={"contract": world["own"]["contract"], "period": period,
+                    "meter": foreign_meter},
+            data={"_csrf_token": csrf_of(client), "contract": world["own"]["contract"],
+                  "period": period, "action": action, **fields})
+        assert response.status_code < 500
+        assert not leaked(response.text, world["markers"])
     assert await foreign_fingerprint(world["foreign"]["contract"]) == before
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect
+from redis.exceptions import RedisError
 
 from app import db, throttle
 from app.controllers._forms import EMAIL_RE, clean_text, client_ip, redirect, safe_next
@@ -91,6 +92,14 @@ class AuthController(Controller):
     @post("/logout")
     async def logout(self, request: Request) -> Response:
         """Destroy the session: the old cookie no longer works."""
+        if request.scope.get("_session_unavailable"):
+            # Redis is down, so the session cannot be destroyed now: say so (503) rather than
+            # pretend, and make the browser forget the cookie.
+            from app.web import error_page
+
+            response = error_page(request, RedisError("session store unavailable at logout"))
+            response.delete_cookie("sid")
+            return response
         request.clear_session()
         return Redirect("/", status_code=303)
 

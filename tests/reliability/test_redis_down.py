@@ -67,3 +67,20 @@ async def test_login_fails_politely_and_recovers(client, clean_db, redis_down):
     assert_friendly(htmx, 503)
     redis_down.up()
     await login(client, "p@example.ru", "right-password-1")
+
+
+async def test_logout_while_redis_is_down_says_so_and_drops_the_cookie(client, clean_db,
+                                                                      redis_down):
+    """The session cannot be destroyed without Redis: the user is told (503), and the
+    browser forgets the cookie instead of silently staying signed in."""
+    await create_user("l@example.ru", "right-password-1")
+    await login(client, "l@example.ru", "right-password-1")
+    redis_down.down()
+    response = await client.post("/logout", data={"_csrf_token": csrf_of(client)})
+    assert_friendly(response, 503)
+    deletion = [v for k, v in response.headers.multi_items()
+                if k == "set-cookie" and v.startswith("sid=")]
+    assert deletion and ("max-age=0" in deletion[0].lower() or "expires=" in deletion[0].lower())
+    redis_down.up()
+    home = await client.get("/")
+    assert "Вы успешно авторизовались!" not in home.text

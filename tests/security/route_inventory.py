@@ -12,8 +12,9 @@ Classification:
 - scope (rule R8): which request parameters carry an id of another organization's data.
   Inferred from path parameters and from the names the handler reads (source scan for
   `.get("contract")`, `.getall("meter_id")`, ... of contract/point/meter/reading);
-  SCOPE_OVERRIDES gives the parameters where the handler reads them indirectly; UNSCOPED lists subscriber routes that
-  take no such id, with the reason. A subscriber route in neither is a failure.
+  SCOPE_OVERRIDES gives the parameters where the handler reads them indirectly; UNSCOPED
+  lists subscriber routes that take no such id, with the reason. A subscriber route in
+  neither is a failure. ROW_FIELDS: row inputs named after a meter (value-<meter id>).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel import Locale
@@ -20,7 +20,7 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_LOCALE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(locale: str) -> NullTranslations:
     if locale == DEFAULT_LOCALE:
         # Source strings are Russian: the ru catalog is the identity.
@@ -47,7 +47,7 @@ def pick_locale(*candidates: str | None) -> str:
     return DEFAULT_LOCALE
 
 
-@lru_cache(maxsize=None)
+@cache
 def _babel_locale(code: str) -> Locale:
     return Locale.parse(code)
 

@@ -44,7 +44,10 @@ PUBLIC: dict[tuple[str, str], str] = {
 # The kinds of id that belong to one organization, and the request names that carry them.
 SCOPE_KINDS = ("contract", "point", "meter", "reading")
 # A handler reading a request parameter: params.get("contract"), form.getall("meter_id"), ...
-_NAME_RE = re.compile(r"""\.get(?:all|one)?\(\s*["']((contract|point|meter|reading)(?:_id)?)["']""")
+_NAME_RE = re.compile(
+    r"""\.get(?:all|one)?\(\s*["']((contract|point|meter|reading|period)(?:_id)?)["']""")
+# Not another organization's data, but needed for a meaningful request: filled, never foreign.
+PLAIN_KINDS = ("period",)
 _PATH_KIND_RE = re.compile(r"^(contract|point|meter|reading)(?:_id)?$")
 
 # (method, path) -> {"query"|"form": {request name: kind}} where the source scan cannot see it.
@@ -133,7 +136,8 @@ class Endpoint:
         return result
 
     def is_scoped(self) -> bool:
-        return any(self.scope().values())
+        return any(kind not in PLAIN_KINDS
+                   for names in self.scope().values() for kind in names.values())
 
 
 @lru_cache(maxsize=1)

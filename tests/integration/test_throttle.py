@@ -42,6 +42,7 @@ async def test_login_throttled_per_ip_across_emails(client, clean_db, monkeypatc
         r = await post_form(client, "/login", {"email": f"x{n}@example.ru", "password": "nope-1"})
         assert r.status_code == 422
     # Right password, untouched e-mail, same IP: still refused, and said so.
-    r = await post_form(client, "/login", {"email": "ip@example.ru", "password": "right-password-1"})
+    r = await post_form(client, "/login",
+                        {"email": "ip@example.ru", "password": "right-password-1"})
     assert r.status_code == 429
     assert LOGIN_BLOCKED in r.text

@@ -189,7 +189,9 @@ def check_cold_reading(
                     "Расход {consumption} м³ более чем в 3 раза превышает средний ({mean}) "
                     "за последние периоды. Подтвердите показание."
                 ),
-                {"consumption": check.consumption, "mean": _format_mean(total, len(recent))},
+                # Decimal: formatted for the locale like the mean («99 774», not "99774")
+                {"consumption": Decimal(check.consumption),
+                 "mean": _format_mean(total, len(recent))},
             ),
             confirm_anomaly,
         )

@@ -161,7 +161,8 @@ async def test_rollover_needs_explicit_confirmation(client, demo_db):
     assert await live(m["id"]) == []
     consumption = 12 + 10 ** m["digits"] - previous
     # the demo meter's mean is small, so the rolled-over consumption is an anomaly too
-    assert f"Расход {consumption} м³ более чем в 3 раза" in response.text
+    grouped = f"{consumption:,}".replace(",", "\u00a0")  # «99 774», as Babel writes it in Russian
+    assert f"Расход {grouped} м³ более чем в 3 раза" in response.text
     rollover_only = {**rolled, f"rollover-{m['id']}": "yes"}
     response = await post_form(client, "/readings/cold",
                                submit("transmit", m["contract"], **rollover_only))

@@ -84,6 +84,9 @@ class AuthController(Controller):
             await throttle.hit(redis, *checks)
             return failed(_("Ошибка входа. Неверное имя пользователя/ пароль"))
         await throttle.clear(redis, throttle.LOGIN_PER_EMAIL, email)
+        if (chosen := request.cookies.get("lang")) in LOCALES:
+            # The language picked on the login page is the one the user wants from now on.
+            await db.execute("UPDATE portal_user SET locale = $1 WHERE id = $2", chosen, row["id"])
         request.clear_session()
         request.set_session({"uid": row["id"]})
         rotate_session(request)

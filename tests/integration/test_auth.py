@@ -134,3 +134,13 @@ async def test_english_locale(client, clean_db):
     r = await client.get("/")
     assert "Sign in to your account" in r.text
     assert '<html lang="en">' in r.text
+
+
+async def test_language_chosen_before_login_is_kept_after_login(client, clean_db):
+    await create_user("lang@example.ru", "right-password-1")  # account locale: ru
+    await post_form(client, "/lang", {"lang": "en", "next": "/"})
+    await post_form(client, "/login", {"email": "lang@example.ru", "password": "right-password-1"})
+    home = await client.get("/")
+    assert "You have signed in successfully!" in home.text
+    client.cookies.delete("lang")  # remembered on the account, not only in the cookie
+    assert "You have signed in successfully!" in (await client.get("/")).text

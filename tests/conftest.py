@@ -274,6 +274,18 @@ def load_demo_sync() -> None:
     run_sync(go)
 
 
+def browser_login(page, url: str, email: str = "demo@izhvodokanal.example",
+                  password: str = DEMO_PASSWORD) -> None:
+    """Log in through the «Вход в ваш кабинет» block in Chromium; waits for the success text."""
+    from playwright.sync_api import expect
+
+    page.goto(url + "/")
+    page.get_by_label("Адрес электронной почты").fill(email)
+    page.get_by_label("Пароль").fill(password)
+    page.get_by_role("button", name="Войти").click()
+    expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()
+
+
 # ---------------------------------------------------------------- live server (e2e)
 
 

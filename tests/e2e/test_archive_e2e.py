@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, VAR_DIR, load_demo_sync, sql
+from conftest import ROOT, VAR_DIR, browser_login, load_demo_sync, sql
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
@@ -23,14 +23,6 @@ def server(live_server_factory):
            SELECT u.id, c.id, now() FROM portal_user u, contract c
            WHERE u.email = 'demo@izhvodokanal.example' AND c.billing_id = 15304""")
     return live_server_factory()
-
-
-def log_in(page: Page, url: str) -> None:
-    page.goto(url + "/")
-    page.get_by_label("Адрес электронной почты").fill("demo@izhvodokanal.example")
-    page.get_by_label("Пароль").fill("demopass2026")
-    page.get_by_role("button", name="Войти").click()
-    expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()
 
 
 def transmit_two_and_refresh() -> dict:
@@ -65,7 +57,7 @@ def transmit_two_and_refresh() -> dict:
 def test_refreshed_reading_is_in_the_archive_under_its_contract_and_dates(server, page: Page):
     data = transmit_two_and_refresh()
     day = data["day"]
-    log_in(page, server.url)
+    browser_login(page, server.url)
     page.get_by_role("link", name="Архив показаний").click()
     expect(page.get_by_role("heading", name="Сведения о предыдущих показаниях")).to_be_visible()
     expect(page.get_by_label("Адрес точки подключения")).to_have_value("")  # «Выбрать адрес»
@@ -128,7 +120,7 @@ def test_refreshed_reading_is_in_the_archive_under_its_contract_and_dates(server
 
 
 def test_date_from_after_date_to_keeps_values_and_explains(server, page: Page):
-    log_in(page, server.url)
+    browser_login(page, server.url)
     page.goto(server.url + "/archive")
     page.get_by_label("Дата от").fill("2024-05-10")
     page.get_by_label("Дата до").fill("2024-05-01")

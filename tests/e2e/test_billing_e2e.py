@@ -14,7 +14,7 @@ import sys
 from datetime import date
 
 import pytest
-from conftest import ROOT, VAR_DIR, load_demo_sync, sql
+from conftest import ROOT, VAR_DIR, browser_login, load_demo_sync, sql
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
@@ -24,14 +24,6 @@ pytestmark = pytest.mark.e2e
 def server(live_server_factory):
     load_demo_sync()
     return live_server_factory()
-
-
-def log_in(page: Page, url: str) -> None:
-    page.goto(url + "/")
-    page.get_by_label("Адрес электронной почты").fill("demo@izhvodokanal.example")
-    page.get_by_label("Пароль").fill("demopass2026")
-    page.get_by_role("button", name="Войти").click()
-    expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()
 
 
 def two_meters() -> list[dict]:
@@ -50,7 +42,7 @@ def two_meters() -> list[dict]:
 def test_rejected_reading_shows_red_with_reason_and_accepted_one_in_archive(server, page: Page):
     accepted, rejected = two_meters()
     today = date.today()
-    log_in(page, server.url)
+    browser_login(page, server.url)
     page.goto(server.url + "/readings/cold")
     for meter in (accepted, rejected):
         page.locator(f"#value-{meter['id']}").fill(str(int(meter["value"]) + 3))

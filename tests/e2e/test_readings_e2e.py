@@ -12,7 +12,7 @@ from datetime import date
 from unittest import mock
 
 import pytest
-from conftest import load_demo_sync, sql
+from conftest import browser_login, load_demo_sync, sql
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
@@ -57,14 +57,6 @@ def grid_meters(contract: int, kind: str) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-def log_in(page: Page, url: str) -> None:
-    page.goto(url + "/")
-    page.get_by_label("Адрес электронной почты").fill("demo@izhvodokanal.example")
-    page.get_by_label("Пароль").fill("demopass2026")
-    page.get_by_role("button", name="Войти").click()
-    expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()
-
-
 def is_grid_post(kind: str):
     return lambda r: r.request.method == "POST" and r.url.endswith(GRID_POST + kind)
 
@@ -83,7 +75,7 @@ def test_cold_grid_by_keyboard_and_paste(server, contract_id, page: Page):
     values[bad] = "12,5"  # not whole m³: this row must turn red
     ids = [m["id"] for m in meters]
 
-    log_in(page, server.url)
+    browser_login(page, server.url)
     page.goto(f"{server.url}/readings/cold?contract={contract_id}")
     expect(page.get_by_text("Срок передачи до 20 числа текущего месяца")).to_be_visible()
     inputs = page.locator("input.grid-value")
@@ -127,7 +119,7 @@ def test_cold_grid_by_keyboard_and_paste(server, contract_id, page: Page):
 def test_hot_grid_volumes_with_decimal_comma(server, contract_id, page: Page):
     meters = grid_meters(contract_id, "hot")
     ids = [m["id"] for m in meters]
-    log_in(page, server.url)
+    browser_login(page, server.url)
     page.goto(f"{server.url}/readings/hot?contract={contract_id}")
     expect(page.get_by_text("Срок передачи до 18 числа текущего месяца")).to_be_visible()
     inputs = page.locator("input.grid-value")
@@ -154,7 +146,7 @@ def test_hot_grid_volumes_with_decimal_comma(server, contract_id, page: Page):
 def test_transmit_outside_the_window_is_refused(contract_id, live_server_factory, page: Page):
     later = live_server_factory(APP_TODAY="2026-03-25")  # March closed, April opens 18.04
     meter = grid_meters(contract_id, "cold")[0]
-    log_in(page, later.url)
+    browser_login(page, later.url)
     page.goto(f"{later.url}/readings/cold?contract={contract_id}")
     expect(page.locator("#period-select")).to_have_value("2026-04")
     inputs = page.locator("input.grid-value")

@@ -25,6 +25,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app import db
+from app.i18n import current_locale, pick_locale
 from app.i18n import gettext as _
 from app.render import is_fragment_request, render
 from app.security import CurrentUserMiddleware, PortalSessionConfig, add_security_headers
@@ -53,6 +54,18 @@ UNAVAILABLE = (
 
 def error_page(request: Request, exc: Exception) -> Response:
     """404/403/500/503 in the site's layout; never a stack trace."""
+    if "user" not in request.scope.get("state", {}):
+        # The router refused the path before our middleware ran (unknown URL, wrong
+        # method): at least answer in the visitor's language.
+        token = current_locale.set(pick_locale(request.cookies.get("lang")))
+        try:
+            return _error_page(request, exc)
+        finally:
+            current_locale.reset(token)
+    return _error_page(request, exc)
+
+
+def _error_page(request: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         status = exc.status_code
     elif isinstance(exc, UNAVAILABLE):

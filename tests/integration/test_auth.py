@@ -144,3 +144,11 @@ async def test_language_chosen_before_login_is_kept_after_login(client, clean_db
     assert "You have signed in successfully!" in home.text
     client.cookies.delete("lang")  # remembered on the account, not only in the cookie
     assert "You have signed in successfully!" in (await client.get("/")).text
+
+
+async def test_unknown_url_answers_in_the_visitors_language(client, clean_db):
+    r = await client.get("/no-such-page")
+    assert r.status_code == 404 and "Страница не найдена" in r.text
+    await post_form(client, "/lang", {"lang": "en", "next": "/"})
+    r = await client.get("/no-such-page")
+    assert r.status_code == 404 and "Page not found" in r.text

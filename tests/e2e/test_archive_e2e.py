@@ -146,11 +146,7 @@ def test_operator_refreshes_now_and_downloads_the_batch_file(server, page: Page)
         meter["id"], meter["period"], meter["value"] + 1, meter["read_on"])
     before = {r["uid"] for r in sql("SELECT uid FROM billing_batch")}
 
-    page.goto(server.url + "/")
-    page.get_by_label("Адрес электронной почты").fill("operator@izhvodokanal.example")
-    page.get_by_label("Пароль").fill("operpass2026")
-    page.get_by_role("button", name="Войти").click()
-    expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()
+    browser_login(page, server.url, "operator@izhvodokanal.example", "operpass2026")
     page.goto(server.url + "/operator")
     with page.expect_response(re.compile(r"/operator/batches/refresh")):
         page.get_by_role("button", name="Обновить архив сейчас").click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import create_user, load_demo_sync, run_sync, sql
+from conftest import browser_login, create_user, load_demo_sync, run_sync, sql
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
@@ -98,11 +98,7 @@ def test_connect_then_delete_contract(server, page: Page):
 
 
 def test_dismissing_the_confirmation_keeps_the_contract(server, page: Page):
-    page.goto(server.url + "/")
-    page.get_by_label("Адрес электронной почты").fill("demo@izhvodokanal.example")
-    page.get_by_label("Пароль").fill("demopass2026")
-    page.get_by_role("button", name="Войти").click()
-    expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()
+    browser_login(page, server.url)
     page.goto(server.url + "/contracts")
     page.once("dialog", lambda dialog: dialog.dismiss())
     row = page.get_by_role("row").filter(has_text="Д-15303/2018")

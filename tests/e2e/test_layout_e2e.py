@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import load_demo_sync, sql
+from conftest import browser_login, load_demo_sync, sql
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
@@ -27,11 +27,7 @@ def test_consent_checkbox_sits_beside_its_label(server, page: Page):
 
 def test_grid_with_a_transmitted_row_fits_1280px(server, page: Page):
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(server.url + "/")
-    page.get_by_label("Адрес электронной почты").fill("demo@izhvodokanal.example")
-    page.get_by_label("Пароль").fill("demopass2026")
-    page.get_by_role("button", name="Войти").click()
-    expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()
+    browser_login(page, server.url)
     page.goto(server.url + "/readings/cold")
     first = page.locator("input.grid-value").first
     meter = int(first.get_attribute("id").removeprefix("value-"))

@@ -44,7 +44,7 @@ i18n: $(STAMP) ## extract messages, update catalogs, compile them
 	$(PYBABEL) compile -d locale -D messages
 
 lint: $(STAMP) ## ruff
-	$(VENV)/bin/ruff check app tests
+	$(VENV)/bin/ruff check app bench devstack tests
 
 clean: ## remove the venv and var/ (data of the embedded servers included)
 	rm -rf $(VENV) var

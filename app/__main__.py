@@ -33,7 +33,7 @@ class Environment:
         need_pg = need_pg and not os.environ.get("DATABASE_URL")
         need_redis = need_redis and not os.environ.get("REDIS_URL")
         if need_pg or need_redis:
-            from app.services import ensure_database, start_embedded
+            from devstack.embedded import ensure_database, start_embedded
 
             var_dir = get_settings().var_dir
             was_running = (var_dir / "pg" / "postmaster.pid").exists()

@@ -15,7 +15,7 @@ def register_extra_commands(sub: argparse._SubParsersAction) -> None:
         "compute-windows",
         help="store the submission windows of the current and next period of every contract",
     ).set_defaults(func=cmd_compute_windows)
-    from app.bench import data, profile, runner
+    from bench import data, profile, runner
 
     data.register(sub)
     runner.register(sub)

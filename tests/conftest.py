@@ -44,7 +44,7 @@ os.environ.pop("APP_TODAY", None)
 
 _embedded = None
 if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-    from app.services import start_embedded
+    from devstack.embedded import start_embedded
 
     _embedded = start_embedded(
         ROOT / "var" / "test",
@@ -55,7 +55,7 @@ ADMIN_DATABASE_URL = os.environ.get("DATABASE_URL") or _embedded.database_url
 os.environ.setdefault("REDIS_URL", _embedded.redis_url if _embedded else "")
 TEST_DB = f"wp_test_{RUN_ID}"
 
-from app.services import drop_database, ensure_database  # noqa: E402
+from devstack.embedded import drop_database, ensure_database  # noqa: E402
 
 os.environ["DATABASE_URL"] = ensure_database(ADMIN_DATABASE_URL, TEST_DB)
 

@@ -9,10 +9,10 @@ import sys
 import asyncpg
 from stdnum.ru import inn as stdnum_inn
 
-from app.bench import data
 from app.domain.calendar import WorkingCalendar, submission_window
 from app.security import verify_password
-from app.services import _database_url, adrop_database
+from bench import data
+from devstack.embedded import _database_url, adrop_database
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

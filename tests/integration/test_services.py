@@ -1,4 +1,4 @@
-"""Embedded PostgreSQL + Redis (app/services.py): start, use, stop without orphans, restart.
+"""Embedded PostgreSQL + Redis (devstack/embedded.py): start, use, stop without orphans, restart.
 
 Self-contained: every test gets its own var dir under pytest's tmp_path.
 """
@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 import redis.asyncio as aredis
 
-from app.services import (
+from devstack.embedded import (
     Embedded,
     _database_url,
     drop_database,
@@ -199,7 +199,7 @@ def test_stale_redis_pid_file_and_socket(tmp_path: Path) -> None:
         assert pid_from_file(rdir / "redis.pid") == emb.redis_pid != dead.pid
         assert asyncio.run(aredis.Redis.from_url(emb.redis_url).ping())
         # A second start while it runs reuses it (here: as another process would).
-        from app import services
+        import devstack.embedded as services
 
         again = services._Redis(var)
         assert again.start() == emb.redis_url and again.pid == emb.redis_pid

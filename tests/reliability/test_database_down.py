@@ -3,7 +3,7 @@ app recovers by itself when the database is back; an htmx form keeps what the us
 
 The database is a dedicated embedded server started here in a tmp dir (not the shared test
 server, which the other tests keep using), stopped and started with pg_ctl through
-app.services.
+devstack.embedded.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class OwnPostgres:
         self.url = ""
 
     def start(self) -> OwnPostgres:
-        from app.services import ensure_database, start_embedded
+        from devstack.embedded import ensure_database, start_embedded
 
         self.embedded = start_embedded(self.base, need_redis=False)
         self.url = ensure_database(self.embedded.database_url, "portal_pgdown")

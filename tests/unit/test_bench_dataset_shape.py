@@ -1,4 +1,4 @@
-"""The bench dataset's shape rules (app/bench/data.py): skew, totals, valid INNs."""
+"""The bench dataset's shape rules (bench/data.py): skew, totals, valid INNs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 import pytest
 from stdnum.ru import inn as stdnum_inn
 
-from app.bench.data import (
+from bench.data import (
     GRID_METERS,
     bench_database_name,
     build_dataset,

@@ -37,7 +37,7 @@ from app.domain.calendar import add_months, month_start
 from app.domain.inn import normalize_contract_number
 from app.settings import ROOT
 
-log = logging.getLogger("app.bench")
+log = logging.getLogger("bench")
 
 GENERATOR_VERSION = 1
 BENCH_TODAY = date(2026, 11, 25)  # a Wednesday; windows of deadline days 25, 26, 27 all open
@@ -218,8 +218,8 @@ def admin_database_url() -> str:
     """DATABASE_URL's server, else the embedded PostgreSQL under var/ (started if needed)."""
     if url := os.environ.get("DATABASE_URL"):
         return url
-    from app.services import start_embedded
     from app.settings import get_settings
+    from devstack.embedded import start_embedded
 
     emb = start_embedded(get_settings().var_dir, need_pg=True, need_redis=False)
     # The server outlives this process (make run / the next bench reuse it).
@@ -353,7 +353,7 @@ def create_bench_database(scale: float, users: int, *, name: str | None = None,
 
     With force=False an existing complete dataset of the same scale and version is reused.
     """
-    from app.services import _database_url, drop_database, ensure_database
+    from devstack.embedded import _database_url, drop_database, ensure_database
 
     admin = admin_database_url()
     name = name or bench_database_name(scale)
@@ -387,7 +387,7 @@ def cmd_bench_data(args) -> int:
         print("error: --scale must be > 0", file=sys.stderr)
         return 2
     url, meta = create_bench_database(args.scale, args.users, name=args.db)
-    from app.services import _database_of
+    from devstack.embedded import _database_of
 
     name = _database_of(url)
     print(f"database {name}: {meta['contracts']} contracts, {meta['meters']} meters, "

@@ -14,8 +14,8 @@ from decimal import Decimal
 
 import asyncpg
 
-from app.bench import data
-from app.bench.driver import (
+from bench import data
+from bench.driver import (
     DriverError,
     Result,
     VirtualUser,
@@ -25,7 +25,7 @@ from app.bench.driver import (
     make_users,
 )
 
-log = logging.getLogger("app.bench")
+log = logging.getLogger("bench")
 LOGGED_IN = "Вы успешно авторизовались!"
 
 

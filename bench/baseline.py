@@ -2,7 +2,7 @@
 asyncpg query and the same Jinja template. Only the bench serves it (its own uvicorn);
 it is not part of the product's routing.
 
-    DATABASE_URL=<bench db> uvicorn app.bench.baseline:app --workers N
+    DATABASE_URL=<bench db> uvicorn bench.baseline:app --workers N
 
 No middleware, no session, no CSRF, no current-user query, no stored-window lookup (the
 window is computed from the pure rule): the contract comes from the URL, the contract and

@@ -4,8 +4,8 @@
    run removed;
 2. the real server as `make run` starts it (`python -m app run --no-demo`, WEB_WORKERS =
    cores) on the bench database, with APP_TODAY inside every contract's window, and the
-   baseline (app/bench/baseline.py) under its own uvicorn with as many workers;
-3. the scenarios (app/bench/scenarios.py), each a closed loop of virtual users;
+   baseline (bench/baseline.py) under its own uvicorn with as many workers;
+3. the scenarios (bench/scenarios.py), each a closed loop of virtual users;
 4. var/bench/results.json + results.md (and a dated copy of both); the table is printed.
 """
 
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from app.settings import ROOT, get_settings
 
-log = logging.getLogger("app.bench")
+log = logging.getLogger("bench")
 
 
 def free_port() -> int:
@@ -178,7 +178,7 @@ def redis_url_for_bench(var_dir: Path):
     """REDIS_URL when given, else an embedded Redis of its own under var/bench."""
     if url := os.environ.get("REDIS_URL"):
         return url, None
-    from app.services import start_embedded
+    from devstack.embedded import start_embedded
 
     emb = start_embedded(var_dir / "bench", need_pg=False, need_redis=True)
     # Sessions and throttling counters of earlier runs must not leak into this one.
@@ -211,7 +211,7 @@ def register(sub) -> None:
 
 
 def cmd_bench(args) -> int:
-    from app.bench import data, report, scenarios
+    from bench import data, report, scenarios
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("pgserver").setLevel(logging.WARNING)
@@ -256,7 +256,7 @@ def cmd_bench(args) -> int:
         bench.app = bench.app_server(url)
         bench.baseline = Server(
             "baseline",
-            [sys.executable, "-m", "uvicorn", "app.bench.baseline:app", "--host", "127.0.0.1",
+            [sys.executable, "-m", "uvicorn", "bench.baseline:app", "--host", "127.0.0.1",
              "--port", "{port}", "--workers", str(args.workers), "--no-access-log"],
             {**env, "DATABASE_URL": url}, out_dir).start(probe="/health")
         asyncio.run(scenarios.run_all(bench))

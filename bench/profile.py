@@ -26,8 +26,8 @@ def register(sub) -> None:
 
 
 def cmd_bench_profile(args) -> int:
-    from app.bench import data
-    from app.bench.runner import redis_url_for_bench
+    from bench import data
+    from bench.runner import redis_url_for_bench
 
     url, _ = data.create_bench_database(args.scale, 8, force=False)
     settings = get_settings()
@@ -48,9 +48,9 @@ async def profile(args) -> int:
     import httpx
     from pyinstrument import Profiler
 
-    from app.bench import data
-    from app.bench.driver import VirtualUser
     from app.web import create_app
+    from bench import data
+    from bench.driver import VirtualUser
 
     app = create_app(pool_size=4)
     logging.getLogger("httpx").setLevel(logging.WARNING)

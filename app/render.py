@@ -29,14 +29,14 @@ def environment() -> Environment:
     return env
 
 
-def is_fragment_request(request: Request) -> bool:
-    """htmx asked for a part of the page (we do not use hx-boost, so any htmx request)."""
-    headers = request.headers
-    return headers.get("hx-request") == "true" and headers.get("hx-boosted") != "true"
+def wants_fragment(request: Request) -> bool:
+    """htmx asked for a part of the page (a boosted link or form wants the whole page)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted
 
 
 def base_context(request: Request) -> dict[str, Any]:
-    user = request.scope.get("state", {}).get("user")
+    user = request.scope.get("user")
     csrf_token = ScopeState.from_scope(request.scope).csrf_token  # Empty before CSRF ran
     return {
         "request": request,
@@ -54,11 +54,15 @@ def render(
     template: str,
     context: dict[str, Any] | None = None,
     *,
+    fragment: str | None = None,
     block: str | None = None,
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """Render `template` as a page, or only `block` of it when a block is asked for."""
+    """Render `template` as a whole page, or only one block of it: `fragment` when htmx asked
+    for a part of the page, `block` always (an answer only htmx ever asks for)."""
+    if fragment is not None and wants_fragment(request):
+        block = fragment
     env = environment()
     ctx = base_context(request)
     if context:

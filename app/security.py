@@ -1,10 +1,9 @@
-"""Sessions, the current user, guards, password hashing, throttling and security headers."""
+"""Sessions, the current user middleware, guards, password hashing and security headers."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -21,7 +20,10 @@ from litestar.middleware.session.server_side import (
 from litestar.types import ASGIApp, Empty, Message, Receive, Scope, ScopeSession, Send
 from redis.exceptions import RedisError
 
-from app import db, i18n
+from app import i18n
+from app.queries.users import CurrentUser, load_current_user
+
+__all__ = ["CurrentUser", "load_current_user"]  # the request's user, loaded by the middleware
 
 log = logging.getLogger("app.security")
 
@@ -109,39 +111,6 @@ def rotate_session(request: Request) -> None:
 # ---------------------------------------------------------------- current user
 
 
-@dataclass
-class CurrentUser:
-    id: int
-    email: str
-    full_name: str
-    role: str
-    locale: str
-    contract_ids: list[int] = field(default_factory=list)
-
-    @property
-    def is_operator(self) -> bool:
-        return self.role == "operator"
-
-    @property
-    def has_contracts(self) -> bool:
-        return bool(self.contract_ids)
-
-
-CURRENT_USER_SQL = """
-SELECT u.id, u.email, u.full_name, u.role, u.locale,
-       coalesce(array_agg(l.contract ORDER BY l.contract) FILTER (WHERE l.contract IS NOT NULL),
-                '{}') AS contract_ids
-FROM portal_user u LEFT JOIN contract_link l ON l."user" = u.id
-WHERE u.id = $1 AND u.is_active
-GROUP BY u.id
-"""
-
-
-async def load_current_user(user_id: int) -> CurrentUser | None:
-    row = await db.fetchrow(CURRENT_USER_SQL, user_id)
-    return CurrentUser(**dict(row)) if row else None
-
-
 class CurrentUserMiddleware:
     """Loads the logged-in user (one query) and sets the request's locale."""
 
@@ -158,14 +127,8 @@ class CurrentUserMiddleware:
             user = await load_current_user(uid)
             if user is None:
                 scope["session"] = Empty
-        scope.setdefault("state", {})["user"] = user
-        lang_cookie = None
-        for key, value in scope.get("headers", []):
-            if key == b"cookie":
-                for part in value.decode("latin-1").split(";"):
-                    name, _, val = part.strip().partition("=")
-                    if name == "lang":
-                        lang_cookie = val
+        scope["user"] = user  # what request.user / connection.user return
+        lang_cookie = ASGIConnection(scope).cookies.get("lang")
         locale = i18n.pick_locale(user.locale if user else None, lang_cookie)
         token = i18n.current_locale.set(locale)
         try:
@@ -174,19 +137,15 @@ class CurrentUserMiddleware:
             i18n.current_locale.reset(token)
 
 
-def current_user(request: Request) -> CurrentUser | None:
-    return request.scope.get("state", {}).get("user")
-
-
 # Guards are coroutines on purpose: Litestar runs a plain-function guard in a worker thread
 # (AsyncCallable) on every request, and would hand out that wrapper instead of the function.
 async def requires_login(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    if connection.scope.get("state", {}).get("user") is None:
+    if connection.user is None:
         raise NotAuthorizedException()
 
 
 async def requires_operator(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    user = connection.scope.get("state", {}).get("user")
+    user = connection.user
     if user is None:
         raise NotAuthorizedException()
     if not user.is_operator:

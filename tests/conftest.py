@@ -156,9 +156,10 @@ async def client(pool):
     a portal thread with its own loop, which the session-wide asyncpg pool cannot serve)."""
     import httpx
 
+    from app.settings import get_settings
     from app.web import create_app
 
-    app = create_app(manage_pool=False)
+    app = create_app(get_settings(), manage_pool=False)
     for hook in app.on_startup:
         await hook(app)
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))

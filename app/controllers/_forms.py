@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from litestar import Request, Response
+from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -19,9 +20,7 @@ def clean_text(value: str | None, max_length: int = 500) -> str:
 
 def redirect(request: Request, url: str) -> Response:
     """A redirect that works for plain forms (303) and for htmx (HX-Redirect)."""
-    if request.headers.get("hx-request") == "true":
-        return Response(b"", status_code=200, headers={"HX-Redirect": url})
-    return Redirect(url, status_code=303)
+    return ClientRedirect(url) if request.htmx else Redirect(url, status_code=303)
 
 
 def client_ip(request: Request) -> str:

@@ -6,15 +6,15 @@ from datetime import date
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
-from litestar.exceptions import NotFoundException
 
 from app.controllers._forms import clean_text
+from app.controllers._scope import owned_or_404
 from app.domain.readings import ReadingError, parse_reading_date
 from app.i18n import gettext as _
 from app.queries.archive import PAGE_SIZE, ArchiveFilter, archive_page, user_points
 from app.queries.contracts import contract_for_user, user_contracts
-from app.render import is_fragment_request, render
-from app.security import current_user, requires_login
+from app.render import render
+from app.security import requires_login
 
 KINDS = ("cold", "hot")
 
@@ -62,7 +62,7 @@ class ArchiveController(Controller):
     @get("/", name="archive")
     async def archive(self, request: Request) -> Response:
         """The filter and one page of accepted readings; only the «archive» block for htmx."""
-        user = current_user(request)
+        user = request.user
         params = request.query_params
         form = {
             # clean_text: no control/bidi characters echoed back into the filter or the URL
@@ -73,13 +73,14 @@ class ArchiveController(Controller):
             "date_to": clean_text(params.get("date_to"), 20),
         }
         contracts = await user_contracts(user.id)
-        contract = await contract_for_user(user.id, form["contract"]) if form["contract"] else None
+        contract = (owned_or_404(await contract_for_user(user.id, form["contract"]))
+                    if form["contract"] else None)
         points = await user_points(user.id, contract.id if contract else None)
         point_id = None
         if form["point"]:
-            point_id = next((p.id for p in points if str(p.id) == form["point"]), None)
-            if point_id is None:
-                raise NotFoundException()  # another organization's point, or no such point
+            # another organization's point, or no such point: 404
+            point_id = owned_or_404(next((p.id for p in points if str(p.id) == form["point"]),
+                                         None))
         errors: dict[str, str] = {}
         date_from = _parse_date(form["date_from"], errors, "date_from")
         date_to = _parse_date(form["date_to"], errors, "date_to")
@@ -114,6 +115,6 @@ class ArchiveController(Controller):
             request,
             "archive/index.html",
             context,
-            block="archive" if is_fragment_request(request) else None,
+            fragment="archive",
             status=422 if errors else 200,
         )

@@ -7,11 +7,13 @@ from litestar.params import FromPath
 
 from app import throttle
 from app.controllers._forms import clean_text, redirect
+from app.controllers._scope import owned_or_404
 from app.domain.inn import InnError, normalize_contract_number, normalize_inn
 from app.i18n import gettext as _
 from app.queries import contracts as q
-from app.render import flash, is_fragment_request, render
-from app.security import CurrentUser, current_user, load_current_user, requires_login
+from app.queries.users import CurrentUser, load_current_user
+from app.render import flash, render
+from app.security import requires_login
 
 
 class Outcome:
@@ -27,9 +29,9 @@ class Outcome:
 
 async def _refresh_user(request: Request) -> CurrentUser | None:
     """The CurrentUser in the scope was loaded before the link changed: reload it for the menu."""
-    user = current_user(request)
+    user = request.user
     fresh = await load_current_user(user.id) if user else None
-    request.scope.setdefault("state", {})["user"] = fresh
+    request.scope["user"] = fresh
     return fresh
 
 
@@ -45,7 +47,7 @@ class ContractsController(Controller):
     @post("/connect")
     async def connect(self, request: Request) -> Response:
         """Link the contract whose number and counterparty INN match; or say why not."""
-        user = current_user(request)
+        user = request.user
         data = await request.form()
         form = {"inn": clean_text(data.get("inn"), 40),
                 "number": clean_text(data.get("number"), 200)}
@@ -55,8 +57,7 @@ class ContractsController(Controller):
 
         def answer(status: int, error: str | None = None, **extra) -> Response:
             ctx = {"form": form, "errors": errors, "error": error, **extra}
-            block = "form" if is_fragment_request(request) else None
-            return render(request, "contracts/connect.html", ctx, block=block, status=status)
+            return render(request, "contracts/connect.html", ctx, fragment="form", status=status)
 
         async def failed(outcome: str, status: int = 422, error: str | None = None) -> Response:
             await q.log_connection_request(user.id, form["inn"], form["number"], outcome)
@@ -91,7 +92,7 @@ class ContractsController(Controller):
         if not linked:
             return answer(409, _("Этот договор уже подключён к вашему кабинету."))
         success = _("Заявка успешно отправлена")
-        if not is_fragment_request(request):
+        if not request.htmx:
             flash(request, "success", success)
             return redirect(request, "/connect")
         fresh = await _refresh_user(request)
@@ -104,25 +105,25 @@ class ContractsController(Controller):
     @get("/contracts", name="contracts")
     async def list_contracts(self, request: Request) -> Response:
         """«Мои договора»: the user's linked contracts, each with «Удалить»."""
-        user = current_user(request)
+        user = request.user
         contracts = await q.user_contracts(user.id)
         return render(request, "contracts/list.html", {"contracts": contracts})
 
     @get("/contracts/{contract_id:int}/delete")
     async def confirm_delete(self, request: Request, contract_id: FromPath[int]) -> Response:
         """Confirmation page for «Удалить» when JavaScript is off (htmx uses hx-confirm)."""
-        contract = await q.contract_for_user(current_user(request).id, contract_id)
+        contract = owned_or_404(await q.contract_for_user(request.user.id, contract_id))
         return render(request, "contracts/delete.html", {"contract": contract})
 
     @post("/contracts/{contract_id:int}/delete")
     async def delete(self, request: Request, contract_id: FromPath[int]) -> Response:
         """Unlink the contract from this user only; htmx gets the row removed + the new menu."""
-        user = current_user(request)
-        contract = await q.contract_for_user(user.id, contract_id)
+        user = request.user
+        contract = owned_or_404(await q.contract_for_user(user.id, contract_id))
         await q.unlink_contract(user.id, contract.id)
         message = _("Договор №{number} удалён из вашего кабинета.").format(
             number=contract.billing_id)
-        if not is_fragment_request(request):
+        if not request.htmx:
             flash(request, "success", message)
             return redirect(request, "/contracts")
         fresh = await _refresh_user(request)

@@ -18,8 +18,8 @@ from app.queries import calendar as calendar_q
 from app.queries.billing import batch_by_uid, recent_batches
 from app.queries.operator import portal_summary
 from app.queries.windows import recompute_windows
-from app.render import flash, is_fragment_request, render
-from app.security import current_user, requires_operator
+from app.render import flash, render
+from app.security import requires_operator
 from app.settings import today
 
 TEMPLATE = "operator/index.html"
@@ -57,10 +57,9 @@ class OperatorController(Controller):
     async def batches(self, request: Request) -> Response:
         """The billing batches section (its block for htmx, else the whole page)."""
         ctx = {"batches": await recent_batches()}
-        if is_fragment_request(request):
-            return render(request, TEMPLATE, ctx, block="batches")
-        ctx.update(await _calendar_context(), summary=await portal_summary())
-        return render(request, TEMPLATE, ctx)
+        if not request.htmx:
+            ctx.update(await _calendar_context(), summary=await portal_summary())
+        return render(request, TEMPLATE, ctx, fragment="batches")
 
     @post("/batches/refresh")
     async def refresh_now(self, request: Request) -> Response:
@@ -71,7 +70,7 @@ class OperatorController(Controller):
         queued = await request.app.state.queue.enqueue_job("refresh_archive", _job_id=job_id)
         message = (_("Обновление архива поставлено в очередь: пакет появится через минуту.")
                    if queued is not None else _("Обновление архива уже запущено."))
-        if is_fragment_request(request):
+        if request.htmx:
             return render(request, TEMPLATE, {"batches": await recent_batches(),
                                               "batches_message": message}, block="batches")
         flash(request, "success", message)
@@ -98,7 +97,7 @@ class OperatorController(Controller):
         override, problems = check_override(form["day"], form["kind"], PRODUCTION)
         errors = {name: problem.text(_) for name, problem in problems.items()}
         if override is not None and await calendar_q.add_override(
-                current_user(request).id, override.day, override.is_working, form["note"]) is None:
+                request.user.id, override.day, override.is_working, form["note"]) is None:
             errors["day"] = _("Для этой даты исключение уже есть")
         if errors:
             return await self._calendar(request, form, errors, status=422)
@@ -109,7 +108,7 @@ class OperatorController(Controller):
     @post("/calendar/{override_id:int}/delete")
     async def delete_override(self, request: Request, override_id: FromPath[int]) -> Response:
         """Delete an override (404 when it is already gone)."""
-        if await calendar_q.delete_override(current_user(request).id, override_id) is None:
+        if await calendar_q.delete_override(request.user.id, override_id) is None:
             raise NotFoundException()
         await recompute_windows(today())
         return await self._calendar(
@@ -119,12 +118,10 @@ class OperatorController(Controller):
                         errors: dict | None = None, *, message: str | None = None,
                         redirect_to: str | None = None, status: int = 200) -> Response:
         """htmx: the calendar block; plain POST: the page again (errors) or a redirect."""
-        if redirect_to and not is_fragment_request(request):
+        if redirect_to and not request.htmx:
             flash(request, "success", message or "")
             return redirect(request, redirect_to)
         ctx = await _calendar_context(form, errors, message)
-        if is_fragment_request(request):
-            return render(request, TEMPLATE, ctx, block="calendar", status=status)
-        ctx["summary"] = await portal_summary()
-        ctx["batches"] = await recent_batches()
-        return render(request, TEMPLATE, ctx, status=status)
+        if not request.htmx:
+            ctx.update(summary=await portal_summary(), batches=await recent_batches())
+        return render(request, TEMPLATE, ctx, fragment="calendar", status=status)

@@ -11,6 +11,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
 
 from app.controllers._forms import clean_text
+from app.controllers._scope import owned_or_404
 from app.domain import N_
 from app.domain.calendar import (
     WindowState,
@@ -27,8 +28,8 @@ from app.i18n import gettext as _
 from app.queries.contracts import ContractView, contract_for_user, selected_contract
 from app.queries.readings import GridRow, ReadingWrite, grid_rows, write_readings
 from app.queries.windows import windows_for
-from app.render import is_fragment_request, render
-from app.security import current_user, requires_login
+from app.render import render
+from app.security import requires_login
 from app.settings import today
 
 TEMPLATE = "readings/grid.html"
@@ -110,7 +111,7 @@ def _period_param(raw: str | None, periods: list[date]) -> date | None:
 async def load_screen(request: Request, grid: GridKind, contract_param: str | None,
                       period_param: str | None) -> Screen:
     """The contract (404 if not the user's), its periods with their stored windows, the rows."""
-    contract, contracts = await selected_contract(current_user(request).id, contract_param)
+    contract, contracts = owned_or_404(await selected_contract(request.user.id, contract_param))
     now = today()
     periods = candidate_periods(now)
     windows = await windows_for(contract.id, grid.kind, grid.deadline_day(contract), periods)
@@ -253,7 +254,7 @@ class ReadingsController(Controller):
             message, message_kind = screen.window_text, "error"
             failed = True
         else:
-            await write_readings(current_user(request).id, screen.period, writes)
+            await write_readings(request.user.id, screen.period, writes)
             fresh = await grid_rows(screen.contract.id, grid.kind, screen.period)
             screen.rows = fresh
             settle_views(views, writes, fresh)
@@ -269,7 +270,7 @@ class ReadingsController(Controller):
         return render(
             request, TEMPLATE,
             page_context(screen, views, message=message, message_kind=message_kind),
-            block="grid" if is_fragment_request(request) else None,
+            fragment="grid",
             status=422 if failed else 200,
         )
 
@@ -278,7 +279,7 @@ class ReadingsController(Controller):
         """Only the feedback cell of one row: consumption, warnings, errors (as typed)."""
         grid = _grid(request)
         params = request.query_params
-        contract = await contract_for_user(current_user(request).id, params.get("contract"))
+        contract = owned_or_404(await contract_for_user(request.user.id, params.get("contract")))
         try:
             period = parse_period(params.get("period") or "")
             meter_id = int(params.get("meter") or "")

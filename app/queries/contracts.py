@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from litestar.exceptions import NotFoundException
-
 from app import db
 from app.queries.audit import record_audit
 
@@ -42,12 +40,17 @@ async def user_contracts(user_id: int) -> list[ContractView]:
     return [ContractView(**dict(r)) for r in rows]
 
 
-async def contract_for_user(user_id: int, contract_id: int | str | None) -> ContractView:
-    """Contract `contract_id` if it is linked to the user, else 404 (never another's data)."""
+def _as_id(value: int | str | None) -> int | None:
     try:
-        cid = int(contract_id)  # type: ignore[arg-type]
+        return int(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise NotFoundException() from None
+        return None
+
+
+async def contract_for_user(user_id: int, contract_id: int | str | None) -> ContractView | None:
+    """Contract `contract_id` if it is linked to the user, else None (never another's data)."""
+    if (cid := _as_id(contract_id)) is None:
+        return None
     row = await db.fetchrow(
         f"""SELECT {CONTRACT_COLUMNS}
             FROM contract_link l
@@ -56,30 +59,23 @@ async def contract_for_user(user_id: int, contract_id: int | str | None) -> Cont
             WHERE l."user" = $1 AND c.id = $2""",
         user_id, cid,
     )
-    if row is None:
-        raise NotFoundException()
-    return ContractView(**dict(row))
+    return ContractView(**dict(row)) if row else None
 
 
-async def selected_contract(user_id: int, requested: str | None) -> tuple[ContractView,
-                                                                           list[ContractView]]:
-    """The contract a contract page shows: the requested one (404 if not the user's), else the
-    user's first; plus all the user's contracts for the selector. 404 when the user has none."""
+async def selected_contract(
+    user_id: int, requested: int | str | None
+) -> tuple[ContractView, list[ContractView]] | None:
+    """The contract a contract page shows: the requested one, else the user's first; plus all
+    the user's contracts for the selector. None when the requested one is not the user's, or
+    the user has none."""
     contracts = await user_contracts(user_id)
     if requested not in (None, ""):
         # The list is exactly the user's linked contracts: picking from it is the same R8
         # check as contract_for_user, without a second query on every contract page.
-        try:
-            wanted = int(requested)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise NotFoundException() from None
+        wanted = _as_id(requested)
         chosen = next((c for c in contracts if c.id == wanted), None)
-        if chosen is None:
-            raise NotFoundException()
-        return chosen, contracts
-    if not contracts:
-        raise NotFoundException()
-    return contracts[0], contracts
+        return (chosen, contracts) if chosen else None
+    return (contracts[0], contracts) if contracts else None
 
 
 # ---------------------------------------------------------------- connection requests (R5, R6)

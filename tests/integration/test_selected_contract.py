@@ -1,9 +1,8 @@
-"""selected_contract (app/queries/contracts.py): the user's own contract or 404 (R8)."""
+"""selected_contract (app/queries/contracts.py): the user's own contract or None (R8)."""
 
 from __future__ import annotations
 
 import pytest
-from litestar.exceptions import NotFoundException
 
 from app.queries.contracts import selected_contract
 
@@ -17,7 +16,6 @@ async def test_selected_contract_picks_only_the_users_own(demo_db):
 
 
 @pytest.mark.parametrize("requested", ["foreign", "unlinked", "abc", "-1", "99999999"])
-async def test_selected_contract_404_for_anything_else(demo_db, requested):
+async def test_selected_contract_none_for_anything_else(demo_db, requested):
     value = str(demo_db.get(f"{requested}_contract", requested))
-    with pytest.raises(NotFoundException):
-        await selected_contract(demo_db["subscriber"], value)
+    assert await selected_contract(demo_db["subscriber"], value) is None

@@ -74,7 +74,7 @@ async def test_500_page_has_headers_and_no_traceback(client, clean_db, monkeypat
     async def broken(*args, **kwargs):
         raise RuntimeError("secret internal detail: relation portal_user is gone")
 
-    monkeypatch.setattr(auth.db, "fetchrow", broken)
+    monkeypatch.setattr(auth.q, "active_user_by_email", broken)
     response = await post_form(client, "/login", {"email": "a@example.ru", "password": "x" * 12})
     assert response.status_code == 500
     assert "Что-то пошло не так" in response.text
@@ -106,18 +106,15 @@ async def test_session_cookie_flags_over_http(client, clean_db):
 
 
 @pytest.fixture
-async def https_client(pool, monkeypatch):
-    """The app built with BASE_URL=https://…, served over https."""
+async def https_client(pool):
+    """The app built with base_url https://…, served over https."""
+    from dataclasses import replace
+
     from app.settings import get_settings
     from app.web import create_app
 
-    monkeypatch.setenv("BASE_URL", "https://portal.example")
-    get_settings.cache_clear()
-    try:
-        app = create_app(manage_pool=False)
-    finally:
-        monkeypatch.delenv("BASE_URL")
-        get_settings.cache_clear()
+    app = create_app(replace(get_settings(), base_url="https://portal.example"),
+                     manage_pool=False)
     for hook in app.on_startup:
         await hook(app)
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40001))

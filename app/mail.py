@@ -6,7 +6,6 @@ import smtplib
 import time
 import uuid
 from email.message import EmailMessage
-from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from app.settings import get_settings
@@ -46,15 +45,3 @@ def send_mail(to: str, subject: str, body: str) -> str:
     tmp.rename(path)  # readers never see a half-written file
     return str(path)
 
-
-def mail_files() -> list[Path]:
-    return sorted((get_settings().var_dir / "mail").glob("*.eml"))
-
-
-def read_mail(path: Path) -> tuple[str, str, str]:
-    """(to, subject, body) of a written .eml file."""
-    from email import message_from_bytes
-    from email.policy import default
-
-    msg = message_from_bytes(path.read_bytes(), policy=default)
-    return msg["To"], msg["Subject"], msg.get_content()

@@ -6,10 +6,9 @@ import re
 import time
 
 import pytest
-from conftest import VAR_DIR, load_demo_sync
 from playwright.sync_api import Page, expect
 
-from app.mail import read_mail
+from tests.helpers import VAR_DIR, load_demo_sync, read_mail
 
 pytestmark = pytest.mark.e2e
 

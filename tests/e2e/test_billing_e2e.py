@@ -14,8 +14,9 @@ import sys
 from datetime import date
 
 import pytest
-from conftest import ROOT, VAR_DIR, browser_login, load_demo_sync, sql
 from playwright.sync_api import Page, expect
+
+from tests.helpers import ROOT, VAR_DIR, browser_login, load_demo_sync, sql
 
 pytestmark = pytest.mark.e2e
 

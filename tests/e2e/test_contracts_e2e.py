@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import browser_login, create_user, load_demo_sync, run_sync, sql
 from playwright.sync_api import Page, expect
+
+from tests.helpers import browser_login, create_user, load_demo_sync, run_sync, sql
 
 pytestmark = pytest.mark.e2e
 

@@ -12,8 +12,9 @@ from datetime import date
 from unittest import mock
 
 import pytest
-from conftest import browser_login, load_demo_sync, sql
 from playwright.sync_api import Page, expect
+
+from tests.helpers import browser_login, load_demo_sync, sql
 
 pytestmark = pytest.mark.e2e
 

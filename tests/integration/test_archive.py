@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from conftest import login
-
 from app import db
 from app.billing.refresh import refresh_archive
+from tests.helpers import login
 
 
 async def page_rows(html: str) -> list[list[str]]:
@@ -196,7 +195,7 @@ async def test_reset_and_page_links_keep_the_filter_in_the_url(client, demo_db):
 
 
 async def test_user_without_contracts_sees_where_to_connect(client, demo_db):
-    from conftest import create_user
+    from tests.helpers import create_user
 
     await create_user("lonely@example.ru")
     await login(client, "lonely@example.ru", "secret-pass-123")

@@ -7,10 +7,10 @@ import time
 from datetime import date
 
 import pytest
-from conftest import create_user, truncate_all
 
 from app import db
 from app.queries.archive import ArchiveFilter, archive_count_sql, archive_page, archive_page_sql
+from tests.helpers import create_user, truncate_all
 
 CONTRACTS = 100  # × 20 meters = 2 000 meters, × 24 months = 48 000 accepted readings
 BIG_CONTRACT_METERS = 400  # one large organization on top: + 9 600 readings

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import create_user, login, post_form
-
-from app.mail import mail_files, read_mail
+from tests.helpers import create_user, login, mail_files, post_form, read_mail
 
 REG = {
     "email": "New.User@Example.ru",

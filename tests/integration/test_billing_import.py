@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
 from app import db
 from app.billing_import import ImportFailed, import_billing
+from tests.helpers import ROOT
 
 GOOD = {
     "counterparties.csv": "\ufeffid;name;inn\n1;ООО Ромашка;7707083893\n2;ИП Иванов;500100732259\n",

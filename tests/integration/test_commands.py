@@ -10,9 +10,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from conftest import login
-
 from app import db
+from tests.helpers import login
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,10 +6,10 @@ import asyncio
 import re
 
 import pytest
-from conftest import create_user, login, post_form
 
 from app import db
 from app.queries.contracts import selected_contract, user_contracts
+from tests.helpers import create_user, login, post_form
 
 HTMX = {"HX-Request": "true"}
 NEW_USER = "new.subscriber@example.ru"

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from conftest import login
-
 from app import db
 from app.settings import today
+from tests.helpers import login
 
 FLAG = "срок поверки истёк"
 

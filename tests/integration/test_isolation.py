@@ -14,9 +14,9 @@ import html
 from dataclasses import dataclass, field
 
 import pytest
-from conftest import VAR_DIR, create_user, flush_redis, login, post_form, truncate_all
 
 from app import db
+from tests.helpers import VAR_DIR, create_user, flush_redis, login, post_form, truncate_all
 
 HTMX = {"HX-Request": "true"}
 

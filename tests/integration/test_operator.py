@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from conftest import login, post_form
-
 from app import db
 from app.queries.calendar import load_overrides
+from tests.helpers import login, post_form
 
 HTMX = {"HX-Request": "true"}
 OPERATOR = ("operator@izhvodokanal.example", "operpass2026")

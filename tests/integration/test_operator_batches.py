@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import login, post_form
-
 from app import db
 from app.billing.adapter import outbox_dir
 from app.billing.refresh import refresh_archive
+from tests.helpers import login, post_form
 
 OPERATOR = ("operator@izhvodokanal.example", "operpass2026")
 

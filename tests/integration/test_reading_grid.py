@@ -8,11 +8,11 @@ import re
 from decimal import Decimal
 
 import pytest
-from conftest import login, post_form
 
 from app import db
 from app.domain.calendar import add_months, format_period, month_start
 from app.settings import today
+from tests.helpers import login, post_form
 
 
 async def meters(billing_id: int = 15303, kind: str = "cold") -> list[dict]:
@@ -366,7 +366,7 @@ async def test_hot_grid_transmits_volumes_with_a_decimal_comma(client, demo_db):
 
 
 async def test_contract_without_hot_meters_says_so(client, demo_db):
-    from conftest import create_user
+    from tests.helpers import create_user
 
     await create_user("ip@example.ru", contract_billing_ids=(17001,))
     await login(client, "ip@example.ru", "secret-pass-123")
@@ -377,7 +377,7 @@ async def test_contract_without_hot_meters_says_so(client, demo_db):
 
 
 async def test_200_meter_grid_takes_a_constant_number_of_queries(client, demo_db, monkeypatch):
-    from conftest import create_user
+    from tests.helpers import create_user
 
     await create_user("bakery@example.ru", contract_billing_ids=(16010,))
     await login(client, "bakery@example.ru", "secret-pass-123")

@@ -12,11 +12,11 @@ from collections import Counter
 from datetime import date
 
 import pytest
-from conftest import ROOT, VAR_DIR, create_user
 
 from app import db
 from app.billing.adapter import OUTBOX_COLUMNS, outbox_dir
 from app.billing.refresh import refresh_archive
+from tests.helpers import ROOT, VAR_DIR, create_user
 
 SEPT, OCT = date(2018, 9, 1), date(2018, 10, 1)
 ZERO = {"batches": 0, "resumed": 0, "handed_over": 0, "accepted": 0, "rejected": 0,

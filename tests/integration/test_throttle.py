@@ -6,9 +6,8 @@ the controllers read the limits from app.throttle at call time.
 
 from __future__ import annotations
 
-from conftest import create_user, post_form
-
 from app import throttle
+from tests.helpers import create_user, post_form
 
 REMIND_BLOCKED = "Слишком много запросов. Повторите через 15 минут."
 LOGIN_BLOCKED = "Слишком много неудачных попыток входа. Повторите через 15 минут."

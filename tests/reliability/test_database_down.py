@@ -18,8 +18,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, VAR_DIR
 from playwright.sync_api import Page, expect
+
+from tests.helpers import ROOT, VAR_DIR
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow, pytest.mark.e2e]
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import create_user, csrf_of, login
 from redis.asyncio import ConnectionPool
+
+from tests.helpers import create_user, csrf_of, login
 
 pytestmark = pytest.mark.fault
 

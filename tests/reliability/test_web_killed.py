@@ -18,7 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import VAR_DIR, load_demo_sync, sql
+
+from tests.helpers import VAR_DIR, load_demo_sync, sql
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
 

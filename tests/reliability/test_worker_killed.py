@@ -19,7 +19,8 @@ import time
 from collections import Counter
 
 import pytest
-from conftest import ROOT, VAR_DIR, _in_thread, flush_redis, load_demo_sync, sql
+
+from tests.helpers import ROOT, VAR_DIR, flush_redis, in_thread, load_demo_sync, sql
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
 
@@ -61,7 +62,7 @@ def enqueue_refresh() -> None:
         finally:
             await pool.aclose()
 
-    _in_thread(go)
+    in_thread(go)
 
 
 def assert_each_once(reading_ids: list[int]) -> None:
@@ -103,7 +104,7 @@ def test_worker_killed_mid_refresh_then_rerun(step):
         if worker.poll() is None:
             worker.kill()
         log.close()
-        _in_thread(flush_redis)  # the killed job stays queued in Redis: forget it
+        in_thread(flush_redis)  # the killed job stays queued in Redis: forget it
     done = sql("SELECT count(*) AS n FROM reading WHERE id = ANY($1::int[]) "
                "AND status IN ('accepted', 'rejected')", readings)[0]["n"]
     assert done == 0  # killed before its answers were committed

@@ -9,9 +9,10 @@ indicator styles unless configured not to.
 from __future__ import annotations
 
 import pytest
-from conftest import load_demo_sync
 from playwright.sync_api import Page, expect
-from route_inventory import endpoints
+
+from tests.helpers import load_demo_sync
+from tests.security.route_inventory import endpoints
 
 pytestmark = pytest.mark.e2e
 

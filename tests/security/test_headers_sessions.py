@@ -12,8 +12,9 @@ import re
 import httpx
 import pytest
 from arq.constants import default_queue_name
-from conftest import create_user, csrf_of, login, post_form
-from route_inventory import endpoints, fill_path
+
+from tests.helpers import create_user, csrf_of, login, post_form
+from tests.security.route_inventory import endpoints, fill_path
 
 GET_PAGES = [e for e in endpoints() if e.method == "GET"]
 

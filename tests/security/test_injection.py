@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import DEMO_PASSWORD, VAR_DIR, csrf_of, flush_redis, login, truncate_all
-from forms import Form, fill, parse_forms
-from route_inventory import endpoints, fill_path
 
 from app.settings import today
+from tests.helpers import DEMO_PASSWORD, VAR_DIR, csrf_of, flush_redis, login, truncate_all
+from tests.security.forms import Form, fill, parse_forms
+from tests.security.route_inventory import endpoints, fill_path
 
 SCRIPT = "<script>alert(1)</script>"
 BREAKER = "\"'><img src=x onerror=alert(1)>"

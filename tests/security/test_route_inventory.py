@@ -9,8 +9,9 @@ from __future__ import annotations
 import html
 
 import pytest
-from conftest import DEMO_PASSWORD, VAR_DIR, csrf_of, flush_redis, login, truncate_all
-from route_inventory import (
+
+from tests.helpers import DEMO_PASSWORD, VAR_DIR, csrf_of, flush_redis, login, truncate_all
+from tests.security.route_inventory import (
     PLAIN_KINDS,
     PUBLIC,
     ROW_FIELDS,

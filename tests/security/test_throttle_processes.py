@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import _in_thread, flush_redis, sql
+
+from tests.helpers import flush_redis, in_thread, sql
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def servers(live_server_factory):
-    _in_thread(flush_redis)  # the test Redis keeps counters between runs (RDB snapshot)
+    in_thread(flush_redis)  # the test Redis keeps counters between runs (RDB snapshot)
     return live_server_factory(), live_server_factory()
 
 

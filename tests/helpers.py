@@ -1,0 +1,248 @@
+"""Helpers the tests import (`from tests.helpers import ...`); the fixtures live in conftest.py."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from email import message_from_bytes
+from email.policy import default as default_policy
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# One id per pytest process: names this run's VAR_DIR and database, so parallel runs never meet.
+RUN_ID = f"{os.getpid()}_{secrets.token_hex(3)}"
+VAR_DIR = ROOT / "var" / f"test-run-{RUN_ID}"
+DEMO_PASSWORD = "demopass2026"
+DEMO_EMAIL = "demo@izhvodokanal.example"
+TABLES = [
+    "reading_audit", "reading", "billing_batch", "submission_window", "contract_link",
+    "connection_request", "audit_event", "password_reset", "portal_user", "meter",
+    "connection_point", "contract", "counterparty", "calendar_override",
+]
+
+
+# ---------------------------------------------------------------- database and Redis
+
+
+async def truncate_all() -> None:
+    from app import db
+
+    await db.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+
+
+async def flush_redis() -> None:
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(os.environ["REDIS_URL"])
+    try:
+        keys = [k async for k in redis.scan_iter("throttle:*")]
+        keys += [k async for k in redis.scan_iter("arq:*")]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()
+
+
+async def create_user(email: str, password: str = "secret-pass-123", role: str = "subscriber",
+                      contract_billing_ids: tuple[int, ...] = ()) -> int:
+    from app import db
+    from app.demo import ensure_user
+
+    uid = await ensure_user(email, password, "Тестовый Пользователь", role, "ООО «Тест»")
+    for bid in contract_billing_ids:
+        await db.execute(
+            """INSERT INTO contract_link ("user", contract, created_at)
+               SELECT $1, id, now() FROM contract WHERE billing_id = $2
+               ON CONFLICT DO NOTHING""",
+            uid, bid,
+        )
+    return uid
+
+
+# ---------------------------------------------------------------- in-process web client
+
+
+def csrf_of(client) -> str:
+    return client.cookies.get("csrftoken", "")
+
+
+async def post_form(client, url: str, data: dict | None = None, **kwargs):
+    """POST a form with the CSRF token (fetching a page first if no token yet)."""
+    if not client.cookies.get("csrftoken"):
+        await client.get("/")
+    payload = {"_csrf_token": csrf_of(client), **(data or {})}
+    return await client.post(url, data=payload, **kwargs)
+
+
+class Auth:
+    """Log the httpx client in and out through the real forms (flaskr's AuthActions)."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    async def login(self, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD):
+        """POST /login; returns the response without judging it."""
+        return await post_form(self.client, "/login", {"email": email, "password": password})
+
+    async def login_ok(self, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> None:
+        """Log in and assert the portal greets the user."""
+        response = await self.login(email, password)
+        assert response.status_code in (200, 303), response.text
+        home = await self.client.get("/")
+        assert "Вы успешно авторизовались!" in home.text
+
+    async def logout(self):
+        return await post_form(self.client, "/logout")
+
+
+async def login(client, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> None:
+    """Log `client` in and assert success (for tests that juggle several clients)."""
+    await Auth(client).login_ok(email, password)
+
+
+# ---------------------------------------------------------------- mail written under VAR_DIR
+
+
+def mail_files() -> list[Path]:
+    from app.settings import get_settings
+
+    return sorted((get_settings().var_dir / "mail").glob("*.eml"))
+
+
+def read_mail(path: Path) -> tuple[str, str, str]:
+    """(to, subject, body) of a written .eml file."""
+    msg = message_from_bytes(path.read_bytes(), policy=default_policy)
+    return msg["To"], msg["Subject"], msg.get_content()
+
+
+# ---------------------------------------------------------------- sync DB access (e2e)
+
+
+def in_thread(coro_factory):
+    """Run a coroutine to completion on a fresh loop in another thread (sync e2e code runs
+    beside Playwright's loop, which owns the main thread)."""
+    outcome: dict = {}
+
+    def runner():
+        try:
+            outcome["result"] = asyncio.run(coro_factory())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=runner)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def sql(query: str, *args):
+    """Run one query on a fresh connection from sync code (e2e assertions)."""
+    import asyncpg
+
+    async def go():
+        conn = await asyncpg.connect(os.environ["DATABASE_URL"])
+        try:
+            return await conn.fetch(query, *args)
+        finally:
+            await conn.close()
+
+    return in_thread(go)
+
+
+def run_sync(coro_factory):
+    """Run an async function (e.g. truncate_all + load_demo_data) from a sync e2e fixture."""
+
+    async def main():
+        from app import db
+        from app.piccolo_conf import DB
+
+        # The session pool belongs to the (idle) pytest-asyncio loop: park it, use our own.
+        parked, DB.pool = DB.pool, None
+        await db.open_pool(max_size=2)
+        try:
+            return await coro_factory()
+        finally:
+            await db.close_pool()
+            DB.pool = parked
+
+    return in_thread(main)
+
+
+def load_demo_sync() -> None:
+    async def go():
+        from app.demo import load_demo_data
+
+        await truncate_all()
+        await flush_redis()
+        await load_demo_data(VAR_DIR / "demo-billing")
+
+    run_sync(go)
+
+
+# ---------------------------------------------------------------- live server (e2e)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """`python -m app run --no-demo` on a free port: the real web process + ARQ worker."""
+
+    def __init__(self, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "PORT": str(self.port), "HOST": "127.0.0.1",
+                    "BASE_URL": self.url, **env}
+        self.log = VAR_DIR / f"server-{self.port}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> LiveServer:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        self._log_fh = self.log.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "app", "run", "--no-demo", "--workers", "1"],
+            cwd=ROOT, env=self.env, stdout=self._log_fh, stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited:\n" + self.log.read_text(errors="replace"))
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=2) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start:\n" + self.log.read_text(errors="replace"))
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._log_fh.close()
+
+
+def browser_login(page, url: str, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> None:
+    """Log in through the «Вход в ваш кабинет» block in Chromium; waits for the success text."""
+    from playwright.sync_api import expect
+
+    page.goto(url + "/")
+    page.get_by_label("Адрес электронной почты").fill(email)
+    page.get_by_label("Пароль").fill(password)
+    page.get_by_role("button", name="Войти").click()
+    expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()

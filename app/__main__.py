@@ -86,7 +86,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_import_billing(args: argparse.Namespace) -> int:
-    from app.billing_import import ImportFailed, import_billing
+    from app.billing.directory import ImportFailed, import_billing
 
     env = Environment(need_redis=False)
     try:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from stdnum.ru import inn as stdnum_inn
 
-from app import db
-from app.billing_import import ImportReport, import_billing
-from app.domain.calendar import add_months, month_start
+from app.billing.directory import ImportReport, import_billing
+from app.domain.calendar import add_months, month_start, period_value
+from app.domain.vocabulary import MeterKind, UserRole
+from app.queries import demo as q
 from app.security import hash_password
 from app.settings import today
 
@@ -77,7 +78,7 @@ def write_demo_billing(directory: Path, on: date) -> None:
                 points.append((point_id, address))
             for m in range(cold + hot):
                 meter_id += 1
-                kind = "cold" if m < cold else "hot"
+                kind = MeterKind.cold if m < cold else MeterKind.hot
                 pid, address = points[m % n_points]
                 digits = 6 if m % 17 == 16 else 5
                 due = date(2025, 1, 1) + timedelta(days=rng.randint(0, 1800))
@@ -92,14 +93,14 @@ def write_demo_billing(directory: Path, on: date) -> None:
                 for back in range(24, 0, -1):
                     period = add_months(current, -back)
                     read_on = period.replace(day=min(deadline, 28))
-                    if kind == "cold":
+                    if kind == MeterKind.cold:
                         value = (value + max(0, int(rng.gauss(mean, mean / 4)))) % (10 ** digits)
                         rows["readings"].append(
-                            [meter_id, period.strftime("%Y-%m"), value, read_on.isoformat()])
+                            [meter_id, period_value(period), value, read_on.isoformat()])
                     else:
                         volume = Decimal(rng.randint(500, 15000)) / 1000
                         rows["volumes"].append(
-                            [meter_id, period.strftime("%Y-%m"), f"{volume:.3f}",
+                            [meter_id, period_value(period), f"{volume:.3f}",
                              read_on.isoformat()])
     headers = {
         "counterparties": ["id", "name", "inn"],
@@ -118,34 +119,23 @@ def write_demo_billing(directory: Path, on: date) -> None:
             writer.writerows(data)
 
 
-async def ensure_user(email: str, password: str, full_name: str, role: str,
+async def ensure_user(email: str, password: str, full_name: str, role: UserRole,
                       organization: str) -> int:
-    existing = await db.fetchval("SELECT id FROM portal_user WHERE email = $1", email)
+    existing = await q.user_id_by_email(email)
     if existing:
         return existing
     password_hash = await asyncio.to_thread(hash_password, password)
-    return await db.fetchval(
-        """INSERT INTO portal_user (email, password_hash, full_name, phone, position, organization,
-               role, locale, is_active, created_at)
-           VALUES ($1, $2, $3, '+7 3412 00-00-00', $4, $5, $6, 'ru', true, now())
-           ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id""",
-        email, password_hash, full_name,
-        "Главный энергетик" if role == "subscriber" else "Оператор", organization, role,
-    )
+    position = "Главный энергетик" if role == UserRole.subscriber else "Оператор"
+    return await q.add_demo_user(email, password_hash, full_name, position, organization, role)
 
 
 async def load_demo_data(directory: Path) -> ImportReport:
     """Idempotent: re-running updates changed rows and adds nothing twice."""
     write_demo_billing(directory, today())
     report = await import_billing(directory)
-    uid = await ensure_user(*DEMO_SUBSCRIBER, "Иванова Мария Петровна", "subscriber",
+    uid = await ensure_user(*DEMO_SUBSCRIBER, "Иванова Мария Петровна", UserRole.subscriber,
                             "ООО «Ромашка»")
-    await ensure_user(*DEMO_OPERATOR, "Оператор Ижводоканала", "operator",
+    await ensure_user(*DEMO_OPERATOR, "Оператор Ижводоканала", UserRole.operator,
                       "МУП «Ижводоканал»")
-    await db.execute(
-        """INSERT INTO contract_link ("user", contract, created_at)
-           SELECT $1, id, now() FROM contract WHERE billing_id = 15303
-           ON CONFLICT ("user", contract) DO NOTHING""",
-        uid,
-    )
+    await q.link_contract(uid, 15303)
     return report

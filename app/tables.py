@@ -1,10 +1,11 @@
 """All database tables. Billing-owned data is keyed by billing ids; readings are never deleted.
 
+The nested enums (`Reading.Status`, `Meter.Kind`, ...) are the domain's vocabulary
+(app/domain/vocabulary.py), so rules, queries and columns spell every value the same way.
+
 Constraints that Piccolo cannot express (composite and partial unique indexes, CHECKs) are
 added by the raw-SQL migration `migrations/portal_2_constraints.py`.
 """
-
-from enum import Enum
 
 from piccolo.columns import (
     JSONB,
@@ -21,6 +22,8 @@ from piccolo.columns import (
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
+
+from app.domain.vocabulary import BatchState, MeterKind, ReadingSource, ReadingStatus, UserRole
 
 
 class Counterparty(Table):
@@ -50,9 +53,7 @@ class ConnectionPoint(Table):
 
 
 class Meter(Table):
-    class Kind(str, Enum):
-        cold = "cold"
-        hot = "hot"
+    Kind = MeterKind
 
     billing_id = Integer(unique=True)
     point = ForeignKey(ConnectionPoint, on_delete=OnDelete.restrict, index=True)
@@ -66,9 +67,7 @@ class Meter(Table):
 
 
 class User(Table, tablename="portal_user"):
-    class Role(str, Enum):
-        subscriber = "subscriber"
-        operator = "operator"
+    Role = UserRole
 
     email = Varchar(length=254, unique=True, help_text="Login, stored lower-cased")
     password_hash = Varchar(length=200)
@@ -85,10 +84,7 @@ class User(Table, tablename="portal_user"):
 class BillingBatch(Table):
     """One hand-off of transmitted readings to billing (one outbox file)."""
 
-    class State(str, Enum):
-        prepared = "prepared"
-        written = "written"
-        applied = "applied"
+    State = BatchState
 
     uid = Varchar(length=64, unique=True)
     state = Varchar(length=10, choices=State, default=State.prepared)
@@ -103,15 +99,8 @@ class BillingBatch(Table):
 class Reading(Table):
     """A cold-water reading (whole m³) or, on a hot meter, a discharge volume (m³, 3 decimals)."""
 
-    class Status(str, Enum):
-        draft = "draft"
-        transmitted = "transmitted"
-        accepted = "accepted"
-        rejected = "rejected"
-
-    class Source(str, Enum):
-        billing = "billing"
-        portal = "portal"
+    Status = ReadingStatus
+    Source = ReadingSource
 
     meter = ForeignKey(Meter, on_delete=OnDelete.restrict)
     period = Date(help_text="Reporting period: first day of the month")

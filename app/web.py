@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
         if manage_pool:
             await db.open_pool(max_size=pool_size)
         app.state.redis = redis
-        from app.jobs import open_queue
+        from app.queue import open_queue
 
         app.state.queue = await open_queue(settings.redis_url)
 

@@ -10,8 +10,8 @@ from typing import Any
 from arq import cron
 
 from app import db
-from app.jobs import redis_settings
 from app.mail import send_mail
+from app.queue import redis_settings
 from app.settings import get_settings, today
 
 log = logging.getLogger("app.worker")

@@ -1,1 +1,3 @@
-"""The hand-off of transmitted readings to billing: adapters and the archive refresh job."""
+"""Billing's two directions. From billing: `directory` imports its directory (counterparties,
+contracts, points, meters, accepted history). To billing: `refresh` hands transmitted readings
+over through an `adapter` and records billing's answer."""

@@ -3,7 +3,8 @@
 `BillingAdapter` is the seam a real billing integration plugs into. The built-in
 `OutboxAdapter` writes each batch as one CSV file under var/outbox/ for the utility's billing
 to pick up (and for operators to download), and answers with the acceptance checks of
-app/domain/billing_checks.py run against the portal's copy of billing data.
+app/domain/billing_checks.py run against the portal's copy of billing data, which it is given
+(`meter_states`) rather than querying itself.
 """
 
 from __future__ import annotations
@@ -13,14 +14,19 @@ import csv
 import io
 import os
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
-from app.domain.billing_checks import HandedOver, judge_batch
+from app.domain.billing_checks import (
+    BatchItem,
+    BillingMeterState,
+    HandedOver,
+    ItemAnswer,
+    judge_batch,
+)
 from app.settings import get_settings
 
 OUTBOX_COLUMNS = [
@@ -28,33 +34,8 @@ OUTBOX_COLUMNS = [
     "read_on", "rollover", "transmitted_at", "user_email",
 ]
 
-
-@dataclass(frozen=True)
-class BatchItem:
-    """One transmitted reading or volume as handed to billing (ids are billing ids)."""
-
-    reading_id: int
-    contract_billing_id: int
-    meter_billing_id: int
-    serial: str
-    kind: str
-    period: date
-    value: Decimal
-    read_on: date
-    rollover_confirmed: bool
-    transmitted_at: datetime | None
-    user_email: str | None
-
-
-@dataclass(frozen=True)
-class ItemAnswer:
-    """Billing's answer on one item, with the value and date it judged."""
-
-    reading_id: int
-    value: Decimal
-    read_on: date
-    accepted: bool
-    reason: str | None = None
+# Per reading id of the handed-over items: billing's state of its meter before the batch.
+MeterStates = Callable[[Sequence[HandedOver]], Awaitable[Mapping[int, BillingMeterState]]]
 
 
 class BillingUnavailable(RuntimeError):
@@ -144,7 +125,8 @@ def write_once(path: Path, text: str) -> bool:
 class OutboxAdapter:
     """Built-in billing: CSV files in var/outbox/, answered by the portal's acceptance checks."""
 
-    def __init__(self, directory: Path | None = None) -> None:
+    def __init__(self, meter_states: MeterStates, directory: Path | None = None) -> None:
+        self.meter_states = meter_states
         self.directory = directory or outbox_dir()
 
     async def hand_over(self, batch_uid: str, items: Sequence[BatchItem]) -> str:
@@ -154,21 +136,15 @@ class OutboxAdapter:
         return name
 
     async def fetch_answers(self, batch_uid: str) -> list[ItemAnswer] | None:
-        from app.queries.billing import meter_states_before
-
         path = self.directory / batch_file_name(batch_uid)
         try:
             text = await asyncio.to_thread(path.read_text, encoding="utf-8")
         except FileNotFoundError:
             raise BillingUnavailable(f"outbox file {path.name} is missing") from None
         items = parse_batch_csv(text)
-        verdicts = judge_batch(items, await meter_states_before(items))
+        verdicts = judge_batch(items, await self.meter_states(items))
         return [
             ItemAnswer(item.reading_id, item.value, item.read_on,
                        verdicts[item.reading_id].accepted, verdicts[item.reading_id].reason)
             for item in items
         ]
-
-
-def default_adapter() -> BillingAdapter:
-    return OutboxAdapter()

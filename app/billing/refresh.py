@@ -15,7 +15,7 @@ Exactly-once in effect, in three steps per batch, each resumable from `billing_b
 A run first resumes unfinished batches, then claims new ones until none is left.
 
 Corrections (R4): a reading tied to a batch is frozen in the grid until billing's answer is
-applied (`reading_is_editable`: the grid's write requires batch IS NULL). Should one change
+applied (`app.domain.writes.may_write`: the grid's write requires batch IS NULL). Should one change
 anyway (or be detached from its batch), billing's answer about the old value is not applied to
 it: it is released (batch = NULL, audit note) and handed over with its new value in the next
 batch, where a later line for the same reading id supersedes the earlier one.
@@ -26,11 +26,12 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 from app import db
-from app.billing.adapter import BillingAdapter, BillingUnavailable, default_adapter
-from app.queries.billing import batch_items, unfinished_batch_ids
+from app.billing.adapter import BillingAdapter, BillingUnavailable, OutboxAdapter
+from app.domain.billing_checks import ItemAnswer
+from app.domain.vocabulary import BatchState, ReadingStatus
+from app.queries import billing as q
 
 log = logging.getLogger("app.billing")
 
@@ -58,6 +59,11 @@ def _counts() -> dict[str, int]:
             "released": 0}
 
 
+def default_adapter() -> BillingAdapter:
+    """The built-in billing, judging against the portal's copy of billing data."""
+    return OutboxAdapter(meter_states=q.meter_states_before)
+
+
 async def refresh_archive(
     adapter: BillingAdapter | None = None,
     *,
@@ -67,57 +73,17 @@ async def refresh_archive(
     """Resume unfinished batches, then hand over everything transmitted; returns counts."""
     adapter = adapter or default_adapter()
     counts = _counts()
-    for batch_id in await unfinished_batch_ids():
+    for batch_id in await q.unfinished_batch_ids():
         if await _advance(batch_id, adapter, counts, crash_hook):
             counts["resumed"] += 1
-    while (batch_id := await claim_batch(batch_limit)) is not None:
+    while (claimed := await q.claim_batch(batch_limit)) is not None:
+        batch_id, uid, n = claimed
+        log.info("batch %s claimed %d reading(s)", uid, n)
         counts["batches"] += 1
         await _checkpoint(crash_hook, "claimed")
         await _advance(batch_id, adapter, counts, crash_hook)
     log.info("archive refresh: %s", counts)
     return counts
-
-
-async def claim_batch(limit: int = BATCH_LIMIT) -> int | None:
-    """Tie up to `limit` unclaimed transmitted readings to a new `prepared` batch."""
-    async with db.transaction():
-        batch_id = await db.fetchval(
-            "SELECT nextval(pg_get_serial_sequence('billing_batch', 'id'))")
-        uid = f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{batch_id:06d}"
-        await db.execute(
-            """INSERT INTO billing_batch (id, uid, state, item_count, accepted_count,
-                   rejected_count, file_name, created_at, applied_at)
-               VALUES ($1, $2, 'prepared', 0, 0, 0, NULL, now(), NULL)""",
-            batch_id, uid,
-        )
-        claimed = await db.fetchval(
-            """WITH picked AS (
-                   SELECT id FROM reading
-                   WHERE status = 'transmitted' AND batch IS NULL
-                   ORDER BY id LIMIT $2
-                   FOR UPDATE SKIP LOCKED)
-               , tied AS (
-                   UPDATE reading r SET batch = $1 FROM picked
-                   WHERE r.id = picked.id AND r.batch IS NULL AND r.status = 'transmitted'
-                   RETURNING r.id)
-               SELECT count(*) FROM tied""",
-            batch_id, limit,
-        )
-        if not claimed:
-            await db.execute("DELETE FROM billing_batch WHERE id = $1", batch_id)
-            return None
-        await db.execute("UPDATE billing_batch SET item_count = $2 WHERE id = $1",
-                         batch_id, claimed)
-    log.info("batch %s claimed %d reading(s)", uid, claimed)
-    return batch_id
-
-
-async def _lock_batch(batch_id: int):
-    """The batch row, locked for this transaction; None if another worker holds it."""
-    return await db.fetchrow(
-        "SELECT id, uid, state FROM billing_batch WHERE id = $1 FOR UPDATE SKIP LOCKED",
-        batch_id,
-    )
 
 
 async def _advance(batch_id: int, adapter: BillingAdapter, counts: dict[str, int],
@@ -126,22 +92,19 @@ async def _advance(batch_id: int, adapter: BillingAdapter, counts: dict[str, int
     moved = False
     try:
         async with db.transaction():
-            batch = await _lock_batch(batch_id)
-            if batch is not None and batch["state"] == "prepared":
-                items = await batch_items(batch_id)
+            batch = await q.lock_batch(batch_id)
+            if batch is not None and batch["state"] == BatchState.prepared:
+                items = await q.batch_items(batch_id)
                 name = await adapter.hand_over(batch["uid"], items)
                 await _checkpoint(hook, "handed_over")
-                await db.execute(
-                    "UPDATE billing_batch SET state = 'written', file_name = $2 WHERE id = $1",
-                    batch_id, name,
-                )
+                await q.mark_written(batch_id, name)
                 counts["handed_over"] += len(items)
                 moved = True
         if moved:
             await _checkpoint(hook, "written")
         async with db.transaction():
-            batch = await _lock_batch(batch_id)
-            if batch is None or batch["state"] != "written":
+            batch = await q.lock_batch(batch_id)
+            if batch is None or batch["state"] != BatchState.written:
                 return moved
             answers = await adapter.fetch_answers(batch["uid"])
             if answers is None:
@@ -156,61 +119,34 @@ async def _advance(batch_id: int, adapter: BillingAdapter, counts: dict[str, int
         return moved
 
 
-async def _apply_answers(batch_id: int, uid: str, answers, counts: dict[str, int]) -> None:
-    current = {
-        r["id"]: r for r in await db.fetch(
-            "SELECT id, value, read_on, status FROM reading WHERE batch = $1 FOR UPDATE",
-            batch_id)
-    }
+async def _apply_answers(batch_id: int, uid: str, answers: list[ItemAnswer],
+                         counts: dict[str, int]) -> None:
+    """Record billing's answers on the batch's unchanged readings; release the changed ones."""
+    current = await q.lock_batch_readings(batch_id)
     ids, statuses, reasons, values = [], [], [], []
     for answer in answers:
         row = current.pop(answer.reading_id, None)
         if row is None:
             continue  # not (or no longer) in this batch
         if (row["status"], row["value"], row["read_on"]) != (
-                "transmitted", answer.value, answer.read_on):
+                ReadingStatus.transmitted, answer.value, answer.read_on):
             current[answer.reading_id] = row  # changed after hand-over: released below
             continue
         ids.append(answer.reading_id)
-        statuses.append("accepted" if answer.accepted else "rejected")
+        statuses.append(ReadingStatus.accepted if answer.accepted else ReadingStatus.rejected)
         reasons.append(None if answer.accepted else (answer.reason or "Отклонено биллингом"))
         values.append(row["value"])
-    await db.execute(
-        """UPDATE reading r SET status = a.status, reject_reason = a.reason, processed_at = now()
-           FROM unnest($1::int[], $2::text[], $3::text[]) AS a(id, status, reason)
-           WHERE r.id = a.id""",
-        ids, statuses, reasons,
-    )
-    await db.execute(
-        """INSERT INTO reading_audit (reading, changed_by, changed_at, action, old_value,
-               new_value, old_read_on, new_read_on, old_status, new_status, note)
-           SELECT a.id, NULL, now(), 'billing_' || a.status, a.value, a.value, NULL, NULL,
-                  'transmitted', a.status, $4 || coalesce(': ' || a.reason, '')
-           FROM unnest($1::int[], $2::text[], $3::text[], $5::numeric[])
-                AS a(id, status, reason, value)""",
-        ids, statuses, reasons, f"Пакет {uid}", values,
-    )
+    await q.apply_verdicts(ids, statuses, reasons, values, f"Пакет {uid}")
     released = list(current)
     if released:
         # Changed (or unanswered) after hand-over: hand the current value over next time.
-        await db.execute("UPDATE reading SET batch = NULL WHERE id = ANY($1::int[])", released)
-        await db.execute(
-            """INSERT INTO reading_audit (reading, changed_by, changed_at, action, old_status,
-                   new_status, note)
-               SELECT r.id, NULL, now(), 'billing_released', r.status, r.status, $2
-               FROM reading r WHERE r.id = ANY($1::int[])""",
-            released,
-            f"Пакет {uid}: изменено после передачи в биллинг, ответ не применён",
-        )
+        await q.release_readings(
+            released, f"Пакет {uid}: изменено после передачи в биллинг, ответ не применён")
         log.warning("batch %s: %d reading(s) changed after hand-over, released", uid,
                     len(released))
-    accepted = statuses.count("accepted")
+    accepted = statuses.count(ReadingStatus.accepted)
     rejected = len(statuses) - accepted
-    await db.execute(
-        """UPDATE billing_batch SET state = 'applied', accepted_count = $2, rejected_count = $3,
-               applied_at = now() WHERE id = $1""",
-        batch_id, accepted, rejected,
-    )
+    await q.mark_applied(batch_id, accepted, rejected)
     counts["accepted"] += accepted
     counts["rejected"] += rejected
     counts["released"] += len(released)

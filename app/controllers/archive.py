@@ -10,13 +10,12 @@ from litestar import Controller, Request, Response, get
 from app.controllers._forms import clean_text
 from app.controllers._scope import owned_or_404
 from app.domain.readings import ReadingError, parse_reading_date
+from app.domain.vocabulary import MeterKind
 from app.i18n import gettext as _
 from app.queries.archive import PAGE_SIZE, ArchiveFilter, archive_page, user_points
 from app.queries.contracts import contract_for_user, user_contracts
 from app.render import render
 from app.security import requires_login
-
-KINDS = ("cold", "hot")
 
 
 def _parse_date(raw: str, errors: dict[str, str], name: str) -> date | None:
@@ -38,7 +37,7 @@ def _page_number(raw: str | None) -> int:
 
 def archive_url(form: dict[str, str], page: int = 1) -> str:
     """The bookmarkable URL of a filter state (empty and default values left out)."""
-    params = {k: v for k, v in form.items() if v and not (k == "kind" and v == "cold")}
+    params = {k: v for k, v in form.items() if v and not (k == "kind" and v == MeterKind.cold)}
     if page > 1:
         params["page"] = str(page)
     return "/archive" + ("?" + urlencode(params) if params else "")
@@ -68,7 +67,7 @@ class ArchiveController(Controller):
             # clean_text: no control/bidi characters echoed back into the filter or the URL
             "contract": clean_text(params.get("contract"), 20),
             "point": clean_text(params.get("point"), 20),
-            "kind": params.get("kind") if params.get("kind") in KINDS else "cold",
+            "kind": params.get("kind") if params.get("kind") in set(MeterKind) else MeterKind.cold,
             "date_from": clean_text(params.get("date_from"), 20),
             "date_to": clean_text(params.get("date_to"), 20),
         }

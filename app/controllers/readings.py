@@ -16,17 +16,19 @@ from app.domain import N_
 from app.domain.calendar import (
     WindowState,
     candidate_periods,
-    format_period,
     parse_period,
     period_for_windows,
+    period_value,
     window_state,
 )
 from app.domain.grid import GRIDS, WINDOW_TEXTS, GridKind, RowInput, RowOutcome
+from app.domain.vocabulary import ReadingStatus
+from app.domain.writes import WriteOutcome, may_write
 from app.i18n import current_locale, format_date, format_number
 from app.i18n import format_period as period_label
 from app.i18n import gettext as _
 from app.queries.contracts import ContractView, contract_for_user, selected_contract
-from app.queries.readings import GridRow, ReadingWrite, grid_rows, write_readings
+from app.queries.readings import GridRow, ReadingWrite, WriteResult, grid_rows, write_readings
 from app.queries.windows import windows_for
 from app.render import render
 from app.security import requires_login
@@ -34,10 +36,18 @@ from app.settings import today
 
 TEMPLATE = "readings/grid.html"
 STATUS_LABELS = {
-    "draft": N_("сохранено"),
-    "transmitted": N_("передано, ожидает обработки"),
-    "accepted": N_("принято"),
-    "rejected": N_("отклонено"),
+    ReadingStatus.draft: N_("сохранено"),
+    ReadingStatus.transmitted: N_("передано, ожидает обработки"),
+    ReadingStatus.accepted: N_("принято"),
+    ReadingStatus.rejected: N_("отклонено"),
+}
+# Why a write left the stored reading as it was, as the row's note.
+REFUSAL_NOTES = {
+    WriteOutcome.accepted: N_("Показание уже принято и не может быть изменено"),
+    WriteOutcome.handed_to_billing: N_("Показание уже передано в биллинг и не может быть "
+                                       "изменено до его ответа"),
+    WriteOutcome.already_transmitted: N_("Показание уже передано: исправление отправляется "
+                                         "кнопкой «Передать значения»"),
 }
 CONFIRM_LABELS = {
     "rollover": N_("Да, счётчик прошёл через ноль"),
@@ -147,10 +157,11 @@ def typed_input(form: FormMultiDict, meter_id: int) -> RowInput:
 def stored_view(grid: GridKind, row: GridRow) -> RowView:
     typed = stored_input(grid, row)
     outcome = None
-    if row.value is not None and row.status in ("draft", "transmitted"):
-        outcome = grid.evaluate(typed, row.meter_state, today())
+    if row.value is not None and row.status in (ReadingStatus.draft, ReadingStatus.transmitted):
+        outcome = grid.evaluate(typed, row.meter_history, today())
     # A reload keeps the colours of R4: handed over or accepted is green, rejected red.
-    state = {"transmitted": "ok", "accepted": "ok", "rejected": "error"}.get(row.status or "")
+    state = {ReadingStatus.transmitted: "ok", ReadingStatus.accepted: "ok",
+             ReadingStatus.rejected: "error"}.get(row.status or "")
     return RowView(row, typed, outcome, state)
 
 
@@ -161,7 +172,7 @@ def page_context(screen: Screen, views: list[RowView], **extra: object) -> dict:
         "contracts": screen.contracts,
         "periods": screen.periods,
         "period": screen.period,
-        "period_value": format_period(screen.period),
+        "period_value": period_value(screen.period),
         "deadline_day": screen.grid.deadline_day(screen.contract),
         "window_state": screen.state,
         "window_text": screen.window_text,
@@ -183,7 +194,7 @@ def submit_views(screen: Screen, form: FormMultiDict, transmit: bool
             views.append(stored_view(screen.grid, row))
             continue
         typed = typed_input(form, row.meter_id)
-        outcome = screen.grid.evaluate(typed, row.meter_state, now)
+        outcome = screen.grid.evaluate(typed, row.meter_history, now)
         view = RowView(row, typed, outcome)
         views.append(view)
         if outcome.empty:
@@ -191,40 +202,30 @@ def submit_views(screen: Screen, form: FormMultiDict, transmit: bool
         if (transmit and not outcome.ok) or (not transmit and not outcome.savable):
             view.state = "error"
             continue
-        status = "transmitted" if transmit else "draft"
-        if not transmit and row.status == "transmitted":
+        status = ReadingStatus.transmitted if transmit else ReadingStatus.draft
+        if not may_write(row.status, row.batch, status):  # a draft over a transmitted reading
             if (outcome.value, outcome.read_on) != (row.value, row.read_on):
                 view.state = "error"
-                view.note = _("Показание уже передано: исправление отправляется кнопкой "
-                              "«Передать значения»")
+                view.note = _(REFUSAL_NOTES[WriteOutcome.already_transmitted])
             continue
         writes.append(ReadingWrite(row.meter_id, outcome.value, outcome.read_on, status,
                                    typed.confirm_rollover, typed.confirm_anomaly))
     return views, writes
 
 
-def settle_views(views: list[RowView], writes: list[ReadingWrite], fresh: list[GridRow]) -> None:
-    """After the write: each written row turns green only if the database holds it now."""
-    by_meter = {r.meter_id: r for r in fresh}
-    written = {w.meter_id: w for w in writes}
+def settle_views(views: list[RowView], results: dict[int, WriteResult]) -> None:
+    """After the write: each written row shows what the write left stored, green if the write
+    took (or was already stored), red with the reason if a stored reading refused it."""
     for view in views:
-        view.row = by_meter.get(view.row.meter_id, view.row)
-        w = written.get(view.row.meter_id)
-        if w is None:
+        result = results.get(view.row.meter_id)
+        if result is None:
             continue
-        row = view.row
-        if (row.status, row.value, row.read_on) == (w.status, w.value, w.read_on):
+        view.row = view.row.settled(result.stored)
+        if result.outcome.ok:
             view.state = "ok"
         else:
             view.state = "error"
-            if row.status == "accepted":
-                view.note = _("Показание уже принято и не может быть изменено")
-            elif row.read_only:
-                view.note = _("Показание уже передано в биллинг и не может быть изменено до "
-                              "его ответа")
-            else:
-                view.note = _("Показание уже передано: исправление отправляется кнопкой "
-                              "«Передать значения»")
+            view.note = _(REFUSAL_NOTES[result.outcome])
 
 
 class ReadingsController(Controller):
@@ -254,10 +255,8 @@ class ReadingsController(Controller):
             message, message_kind = screen.window_text, "error"
             failed = True
         else:
-            await write_readings(request.user.id, screen.period, writes)
-            fresh = await grid_rows(screen.contract.id, grid.kind, screen.period)
-            screen.rows = fresh
-            settle_views(views, writes, fresh)
+            results = await write_readings(request.user.id, screen.period, writes)
+            settle_views(views, results)
             done = sum(1 for v in views if v.state == "ok")
             bad = sum(1 for v in views if v.state == "error")
             failed = bad > 0
@@ -290,7 +289,7 @@ class ReadingsController(Controller):
             raise NotFoundException()
         form = await request.form()
         typed = typed_input(form, meter_id)
-        view = RowView(rows[0], typed, grid.evaluate(typed, rows[0].meter_state, today()))
+        view = RowView(rows[0], typed, grid.evaluate(typed, rows[0].meter_history, today()))
         return render(request, TEMPLATE,
                       {"rv": view, "grid": grid, "status_labels": STATUS_LABELS,
                        "confirm_labels": CONFIRM_LABELS},

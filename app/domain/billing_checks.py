@@ -1,4 +1,4 @@
-"""Billing-side acceptance of handed-over readings (R7) and the hand-off editing rule.
+"""Billing-side acceptance of handed-over readings (R7), and what the hand-off carries.
 
 The built-in billing adapter answers with these checks; a real billing integration would
 answer with its own. Reasons are billing's answer text (Russian, stored as data).
@@ -8,24 +8,38 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-EDITABLE_STATUSES = ("draft", "transmitted")
-
-# SQL form of `reading_is_editable` for UPDATE ... WHERE clauses (alias-free column names).
-EDITABLE_SQL = "status IN ('draft', 'transmitted') AND batch IS NULL"
+from app.domain.vocabulary import MeterKind
 
 
-def reading_is_editable(status: str, batch_id: int | None) -> bool:
-    """A user may change a reading only before it is handed to billing.
+@dataclass(frozen=True)
+class BatchItem:
+    """One transmitted reading or volume as handed to billing (ids are billing ids)."""
 
-    `batch` is set when the archive refresh claims a transmitted reading into a billing
-    batch; from then on billing has (or is about to get) that value, so the row is frozen
-    until billing's answer is applied (accepted: final; rejected: a new reading may be
-    transmitted for the period).
-    """
-    return status in EDITABLE_STATUSES and batch_id is None
+    reading_id: int
+    contract_billing_id: int
+    meter_billing_id: int
+    serial: str
+    kind: str
+    period: date
+    value: Decimal
+    read_on: date
+    rollover_confirmed: bool
+    transmitted_at: datetime | None
+    user_email: str | None
+
+
+@dataclass(frozen=True)
+class ItemAnswer:
+    """Billing's answer on one item, with the value and date it judged."""
+
+    reading_id: int
+    value: Decimal
+    read_on: date
+    accepted: bool
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -34,7 +48,7 @@ class HandedOver:
 
     reading_id: int
     meter_billing_id: int
-    kind: str  # "cold" or "hot"
+    kind: str  # a MeterKind value
     period: date
     value: Decimal
     read_on: date
@@ -42,7 +56,7 @@ class HandedOver:
 
 
 @dataclass(frozen=True)
-class MeterState:
+class BillingMeterState:
     """What billing knows about the meter before this item: status and last accepted reading."""
 
     active: bool
@@ -63,16 +77,16 @@ def _dmy(d: date) -> str:
 
 
 def _num(value: Decimal, kind: str) -> str:
-    return f"{value:.0f}" if kind == "cold" else f"{value:.3f}".replace(".", ",")
+    return f"{value:.0f}" if kind == MeterKind.cold else f"{value:.3f}".replace(".", ",")
 
 
-def judge(item: HandedOver, meter: MeterState) -> Verdict:
+def judge(item: HandedOver, meter: BillingMeterState) -> Verdict:
     """Accept or reject one item against billing's state of its meter."""
     if not meter.active:
         return Verdict(False, "Прибор учёта не числится действующим в биллинге")
     if item.value < 0:
         return Verdict(False, "Объём не может быть отрицательным")
-    if item.kind == "cold":
+    if item.kind == MeterKind.cold:
         if item.value != item.value.to_integral_value() or item.value >= 10**meter.digits:
             return Verdict(
                 False, f"Показание не соответствует разрядности прибора учёта ({meter.digits})"
@@ -84,8 +98,8 @@ def judge(item: HandedOver, meter: MeterState) -> Verdict:
         ):
             return Verdict(
                 False,
-                f"Показание {_num(item.value, 'cold')} меньше последнего принятого "
-                f"({_num(meter.last_value, 'cold')}), переход через ноль не подтверждён",
+                f"Показание {_num(item.value, MeterKind.cold)} меньше последнего принятого "
+                f"({_num(meter.last_value, MeterKind.cold)}), переход через ноль не подтверждён",
             )
     if meter.last_read_on is not None and item.read_on < meter.last_read_on:
         return Verdict(
@@ -97,13 +111,13 @@ def judge(item: HandedOver, meter: MeterState) -> Verdict:
 
 
 def judge_batch(
-    items: Iterable[HandedOver], meters: Mapping[int, MeterState]
+    items: Iterable[HandedOver], meters: Mapping[int, BillingMeterState]
 ) -> dict[int, Verdict]:
     """Verdicts per reading id. `meters` maps reading id → its meter's state before the batch
     (last accepted reading of an earlier period); items of one meter are judged in period
     order, each accepted one becoming "last accepted" for the later ones."""
     verdicts: dict[int, Verdict] = {}
-    carried: dict[int, MeterState] = {}
+    carried: dict[int, BillingMeterState] = {}
     for item in sorted(items, key=lambda i: (i.meter_billing_id, i.period, i.reading_id)):
         state = meters[item.reading_id]
         earlier = carried.get(item.meter_billing_id)

@@ -9,9 +9,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from app.domain.calendar import format_period, parse_period
+from app.domain.calendar import parse_period, period_value
 from app.domain.inn import InnError, normalize_inn
 from app.domain.readings import ReadingError, parse_volume
+from app.domain.vocabulary import MeterKind
 
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INT_RE = re.compile(r"[0-9]+")
@@ -79,9 +80,11 @@ def _optional_day(s: str) -> int | None:
 
 
 def _kind(s: str) -> str:
-    if s.lower() not in ("cold", "hot"):
-        raise ValueError(f"expected 'cold' or 'hot', got {s!r}")
-    return s.lower()
+    try:
+        return MeterKind(s.lower()).value
+    except ValueError:
+        expected = " or ".join(f"'{kind}'" for kind in MeterKind)
+        raise ValueError(f"expected {expected}, got {s!r}") from None
 
 
 def _whole_value(s: str) -> int:
@@ -258,7 +261,7 @@ def check_references(
             if meter is None and meter_id not in known_meters:
                 errors.append(f"{where}: meter_id: unknown id {meter_id}")
             elif filename == "volumes.csv" and (
-                meter["kind"] != "hot" if meter else meter_id not in known_hot
+                meter["kind"] != MeterKind.hot if meter else meter_id not in known_hot
             ):
                 errors.append(f"{where}: meter_id: meter {meter_id} is not a hot-water meter")
             elif filename == "readings.csv" and meter and r["value"] >= 10 ** meter["digits"]:
@@ -270,7 +273,7 @@ def check_references(
             if key in seen:
                 errors.append(
                     f"{where}: duplicate {what} for meter {meter_id}, period "
-                    f"{format_period(r['period'])} (first on line {seen[key]})"
+                    f"{period_value(r['period'])} (first on line {seen[key]})"
                 )
             seen.setdefault(key, r["_line"])
     return errors

@@ -2,7 +2,7 @@
 
 import calendar as _stdcal
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal
@@ -60,7 +60,8 @@ def parse_period(raw: str) -> date:
     return date(int(m[1]), int(m[2]), 1)
 
 
-def format_period(period: date) -> str:
+def period_value(period: date) -> str:
+    """The period as `YYYY-MM` (the inverse of parse_period); labels are i18n.format_period."""
     return f"{period.year:04d}-{period.month:02d}"
 
 
@@ -93,19 +94,8 @@ def window_state(today: date, window: tuple[date, date]) -> WindowState:
     return "open" if today <= closes else "closed"
 
 
-def default_period(
-    today: date, deadline_day: int, calendar: WorkingCalendar, periods: Sequence[date]
-) -> date | None:
-    """The period whose window contains today, else the next to open, else the latest."""
-    if not periods:
-        return None
-    return period_for_windows(
-        today, {p: submission_window(p, deadline_day, calendar) for p in periods}
-    )
-
-
 def period_for_windows(today: date, windows: Mapping[date, tuple[date, date]]) -> date | None:
-    """default_period over windows already computed (e.g. the stored ones)."""
+    """The period whose window contains today, else the next to open, else the latest."""
     if not windows:
         return None
     open_now = [p for p, w in windows.items() if window_state(today, w) == "open"]

@@ -20,10 +20,11 @@ from app.domain.readings import (
     parse_reading_date,
     parse_volume,
 )
+from app.domain.vocabulary import MeterKind
 
 
 @dataclass(frozen=True)
-class MeterState:
+class MeterHistory:
     """What the rules need to know about a meter: its dial and its accepted history."""
 
     digits: int
@@ -61,10 +62,6 @@ class RowOutcome:
         """May be stored as a draft (unconfirmed questions do not block a draft)."""
         return not self.empty and not self.errors and self.value is not None
 
-    def asks(self, code: str) -> bool:
-        """The row carries the question `code` (asked or already confirmed)."""
-        return any(p.code == code for p in self.confirmations + self.warnings)
-
 
 def _read_on(raw: str, today: date, outcome: RowOutcome) -> None:
     if not raw.strip():  # the date defaults to today
@@ -96,7 +93,7 @@ def _evaluate(
     return outcome
 
 
-def evaluate_cold(row: RowInput, meter: MeterState, today: date) -> RowOutcome:
+def evaluate_cold(row: RowInput, meter: MeterHistory, today: date) -> RowOutcome:
     """R2 for one typed row; an empty value is an empty row, not an error."""
 
     def check(outcome: RowOutcome) -> None:
@@ -113,7 +110,7 @@ def evaluate_cold(row: RowInput, meter: MeterState, today: date) -> RowOutcome:
     return _evaluate(row, today, lambda raw: Decimal(parse_cold_value(raw, meter.digits)), check)
 
 
-def evaluate_volume(row: RowInput, meter: MeterState, today: date) -> RowOutcome:
+def evaluate_volume(row: RowInput, meter: MeterHistory, today: date) -> RowOutcome:
     """R3 for one typed row; an empty value is an empty row, not an error."""
 
     def check(outcome: RowOutcome) -> None:
@@ -140,11 +137,11 @@ WINDOW_TEXTS = {
 
 @dataclass(frozen=True)
 class GridKind:
-    kind: str  # meter.kind
+    kind: MeterKind
     title: str
     deadline_field: str  # attribute of the contract holding this screen's deadline day
     columns: tuple[Column, ...]
-    evaluate: Callable[[RowInput, MeterState, date], RowOutcome]
+    evaluate: Callable[[RowInput, MeterHistory, date], RowOutcome]
     input_decimals: int  # how a stored value is put back into the input
     no_meters: str
     subject: str  # «Передача показаний» / «Передача объемов», for WINDOW_TEXTS
@@ -164,7 +161,8 @@ def entry_columns(previous: str, current: str) -> tuple[Column, ...]:
 
 
 COLD = GridKind(
-    kind="cold", title=N_("Передача показаний приборов учёта ХВС"), deadline_field="deadline_day",
+    kind=MeterKind.cold, title=N_("Передача показаний приборов учёта ХВС"),
+    deadline_field="deadline_day",
     columns=(Column("serial", N_("Номер прибора учёта")),
              Column("address", N_("Адрес установки прибора учёта")),
              Column("model", N_("Марка прибора учёта")),
@@ -176,7 +174,7 @@ COLD = GridKind(
 )
 
 HOT = GridKind(
-    kind="hot", title=N_("Передача объемов по стокам ГВС"),
+    kind=MeterKind.hot, title=N_("Передача объемов по стокам ГВС"),
     deadline_field="discharge_deadline_day",
     columns=(Column("address", N_("Адрес установки прибора учета")),
              *entry_columns(N_("Предыдущий объем"), N_("Текущий объем"))),
@@ -186,3 +184,5 @@ HOT = GridKind(
 )
 
 GRIDS = {grid.kind: grid for grid in (COLD, HOT)}
+# Per meter kind, the contract column holding the deadline day of its window (R1).
+DEADLINE_FIELDS = {grid.kind: grid.deadline_field for grid in GRIDS.values()}

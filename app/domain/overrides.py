@@ -10,7 +10,7 @@ from app.domain.calendar import WorkingCalendar
 from app.domain.readings import ReadingError, parse_reading_date
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
-KINDS = {"working": True, "off": False}
+DAY_KINDS = {"working": True, "off": False}
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def check_override(day_raw: str, kind_raw: str,
                     "out_of_range", N_("Укажите дату с {first} по {last} год"),
                     {"first": FIRST_YEAR, "last": LAST_YEAR})
                 day = None
-    is_working = KINDS.get(kind_raw)
+    is_working = DAY_KINDS.get(kind_raw)
     if is_working is None:
         problems["kind"] = Problem("kind_required", N_("Выберите: рабочий или нерабочий день"))
     if day is not None and is_working is not None and \

@@ -129,15 +129,9 @@ def _date_problems(read_on: date, today: date, previous: PreviousReading | None)
 @dataclass
 class ColdCheck:
     consumption: int | None = None
-    rollover: bool = False
-    anomaly: bool = False
     errors: list[Problem] = field(default_factory=list)
     confirmations: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and not self.confirmations
 
 
 def _format_mean(total: int | Decimal, count: int) -> Decimal:
@@ -166,7 +160,6 @@ def check_cold_reading(
     before = int(previous.value)  # black digits: the whole part
     check.consumption = value - before
     if value < before:
-        check.rollover = True
         check.consumption = value + 10**digits - before
         need(
             Problem(
@@ -181,7 +174,6 @@ def check_cold_reading(
     recent = list(history[:MAX_HISTORY])
     total = sum(recent)
     if recent and total > 0 and check.consumption * len(recent) > ANOMALY_FACTOR * total:
-        check.anomaly = True
         need(
             Problem(
                 "anomaly",
@@ -202,19 +194,12 @@ def check_cold_reading(
 class VolumeCheck:
     errors: list[Problem] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
 
 def check_volume(
     volume: Decimal, read_on: date, today: date, previous: PreviousReading | None
 ) -> VolumeCheck:
-    """Rule R3 for one row (the value itself is validated by parse_volume)."""
-    check = VolumeCheck(errors=_date_problems(read_on, today, previous))
-    if volume < 0:
-        check.errors.insert(0, Problem("negative", N_("Объём не может быть отрицательным")))
-    return check
+    """Rule R3 for one row (the value itself, never negative, is validated by parse_volume)."""
+    return VolumeCheck(errors=_date_problems(read_on, today, previous))
 
 
 def consumptions_from_history(values: Sequence[int], digits: int) -> list[int]:

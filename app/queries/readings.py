@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 from app import db
-from app.domain.billing_checks import reading_is_editable
-from app.domain.grid import MeterState
+from app.domain.grid import MeterHistory
 from app.domain.readings import MAX_HISTORY, PreviousReading
+from app.domain.vocabulary import ReadingSource, ReadingStatus
+from app.domain.writes import WRITABLE_SQL, StoredReading, WriteOutcome, may_write, refusal
 from app.settings import get_settings
+
+ACCEPTED, REJECTED = ReadingStatus.accepted, ReadingStatus.rejected
+TRANSMITTED = ReadingStatus.transmitted
 
 # Accepted values of earlier periods: MAX_HISTORY + 1 values give MAX_HISTORY consumptions.
 GRID_SQL = f"""
@@ -30,14 +34,14 @@ LEFT JOIN LATERAL (
     SELECT array_agg(h.value ORDER BY h.period DESC) AS values,
            (array_agg(h.read_on ORDER BY h.period DESC))[1] AS last_read_on
     FROM (SELECT r.value, r.read_on, r.period FROM reading r
-          WHERE r.meter = m.id AND r.status = 'accepted' AND r.period < $3
+          WHERE r.meter = m.id AND r.status = '{ACCEPTED}' AND r.period < $3
           ORDER BY r.period DESC LIMIT {MAX_HISTORY + 1}) h
 ) hist ON true
 LEFT JOIN LATERAL (
     SELECT r.id, r.value, r.read_on, r.status, r.reject_reason,
            r.rollover_confirmed, r.anomaly_confirmed, r.batch
     FROM reading r WHERE r.meter = m.id AND r.period = $3
-    ORDER BY (r.status <> 'rejected') DESC, r.updated_at DESC, r.id DESC LIMIT 1
+    ORDER BY (r.status <> '{REJECTED}') DESC, r.updated_at DESC, r.id DESC LIMIT 1
 ) cur ON true
 WHERE p.contract = $1 AND m.kind = $2 AND m.active AND ($4::int IS NULL OR m.id = $4)
 -- billing order within a point: natural («кв 2» before «кв 10»), unlike the address text
@@ -71,16 +75,19 @@ class GridRow:
         return PreviousReading(self.history[0], self.previous_read_on)
 
     @property
-    def meter_state(self) -> MeterState:
-        return MeterState(self.digits, self.previous, tuple(self.history or ()))
+    def meter_history(self) -> MeterHistory:
+        return MeterHistory(self.digits, self.previous, tuple(self.history or ()))
 
     @property
     def read_only(self) -> bool:
-        """Accepted, or handed to billing and awaiting its answer: not editable from the portal.
-        After a rejection a new reading may be entered."""
-        if self.status is None or self.status == "rejected":
-            return False
-        return not reading_is_editable(self.status, self.batch)
+        """Not writable from the portal now (app.domain.writes.may_write)."""
+        return not may_write(self.status, self.batch)
+
+    def settled(self, stored: StoredReading) -> GridRow:
+        """This row showing `stored`, the reading a write left in the database."""
+        return replace(self, reading_id=stored.reading_id, value=stored.value,
+                       read_on=stored.read_on, status=stored.status, batch=stored.batch,
+                       reject_reason=None)
 
     def overdue(self, today: date) -> bool:
         return self.verification_due is not None and self.verification_due < today
@@ -100,39 +107,45 @@ class ReadingWrite:
     meter_id: int
     value: Decimal
     read_on: date
-    status: str  # 'draft' or 'transmitted'
+    status: str  # ReadingStatus.draft or .transmitted
     rollover_confirmed: bool = False
     anomaly_confirmed: bool = False
 
 
-LIVE_SQL = """
-SELECT meter, value, read_on, status FROM reading
-WHERE meter = ANY($1::int[]) AND period = $2 AND status <> 'rejected'
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write did to one meter's reading, and the reading it left stored."""
+
+    outcome: WriteOutcome
+    stored: StoredReading
+
+
+LIVE_SQL = f"""
+SELECT id, meter, value, read_on, status, batch FROM reading
+WHERE meter = ANY($1::int[]) AND period = $2 AND status <> '{REJECTED}'
 """
 
-# A transmitted reading is never turned back into a draft; an accepted one, or one handed to
-# billing (batch set, see app.domain.billing_checks), is never changed; an identical write
-# changes nothing (and so leaves no audit row).
-UPSERT_SQL = """
+# The write rule (app.domain.writes.WRITABLE_SQL) decides whether a live reading is updated;
+# an identical write changes nothing (and so leaves no audit row).
+UPSERT_SQL = f"""
 INSERT INTO reading AS r (meter, period, value, read_on, status, source, rollover_confirmed,
                           anomaly_confirmed, created_by, created_at, updated_by, updated_at,
                           transmitted_at)
-SELECT s.meter, $7, s.value, s.read_on, s.status, 'portal', s.rollover, s.anomaly,
-       $8, now(), $8, now(), CASE WHEN s.status = 'transmitted' THEN now() END
+SELECT s.meter, $7, s.value, s.read_on, s.status, $9::text, s.rollover, s.anomaly,
+       $8, now(), $8, now(), CASE WHEN s.status = $10 THEN now() END
 FROM unnest($1::int[], $2::numeric[], $3::date[], $4::text[], $5::bool[], $6::bool[])
      AS s(meter, value, read_on, status, rollover, anomaly)
-ON CONFLICT (meter, period) WHERE status <> 'rejected' DO UPDATE
+ON CONFLICT (meter, period) WHERE status <> '{REJECTED}' DO UPDATE
     SET value = EXCLUDED.value, read_on = EXCLUDED.read_on, status = EXCLUDED.status,
         rollover_confirmed = EXCLUDED.rollover_confirmed,
         anomaly_confirmed = EXCLUDED.anomaly_confirmed,
         updated_by = EXCLUDED.updated_by, updated_at = now(),
-        transmitted_at = CASE WHEN EXCLUDED.status = 'transmitted' THEN now()
+        transmitted_at = CASE WHEN EXCLUDED.status = $10 THEN now()
                               ELSE r.transmitted_at END
-    WHERE r.status IN ('draft', 'transmitted') AND r.batch IS NULL
-      AND NOT (r.status = 'transmitted' AND EXCLUDED.status = 'draft')
+    WHERE {WRITABLE_SQL}
       AND (r.value, r.read_on, r.status) IS DISTINCT FROM
           (EXCLUDED.value, EXCLUDED.read_on, EXCLUDED.status)
-RETURNING r.id, r.meter, r.value, r.read_on, r.status
+RETURNING r.id, r.meter, r.value, r.read_on, r.status, r.batch
 """
 
 AUDIT_SQL = """
@@ -147,21 +160,27 @@ FROM unnest($2::int[], $3::text[], $4::numeric[], $5::numeric[], $6::date[], $7:
 
 
 def _action(old_status: str | None, new_status: str) -> str:
-    if old_status == "transmitted":
+    if old_status == TRANSMITTED:
         return "correct"
-    return "transmit" if new_status == "transmitted" else "save"
+    return "transmit" if new_status == TRANSMITTED else "save"
 
 
-async def write_readings(user_id: int, period: date, writes: list[ReadingWrite]) -> set[int]:
-    """Upsert the rows and audit every change in one transaction; returns the changed meters.
+def _stored(row) -> StoredReading:
+    return StoredReading(row["id"], row["value"], row["read_on"], row["status"], row["batch"])
+
+
+async def write_readings(user_id: int, period: date, writes: list[ReadingWrite]
+                         ) -> dict[int, WriteResult]:
+    """Upsert the rows and audit every change in one transaction; per meter, what happened.
 
     The meters must already be known to belong to the user's contract (see grid_rows)."""
     if not writes:
-        return set()
+        return {}
     meters = [w.meter_id for w in writes]
     async with db.transaction():
-        # Writers of the same meters queue here, so the "old" side of the audit is exact;
-        # the unique index alone already guarantees a single live reading.
+        # Writers of the same meters queue here, so the "old" side of the audit (and the
+        # reason a write was refused) is exact; the unique index alone already guarantees a
+        # single live reading.
         await db.execute(
             "SELECT pg_advisory_xact_lock(hashtext('reading-grid'), m) "
             "FROM unnest($1::int[]) AS m", sorted(set(meters)))
@@ -169,7 +188,8 @@ async def write_readings(user_id: int, period: date, writes: list[ReadingWrite])
         changed = await db.fetch(
             UPSERT_SQL, meters, [w.value for w in writes], [w.read_on for w in writes],
             [w.status for w in writes], [w.rollover_confirmed for w in writes],
-            [w.anomaly_confirmed for w in writes], period, user_id,
+            [w.anomaly_confirmed for w in writes], period, user_id, ReadingSource.portal,
+            TRANSMITTED,
         )
         if changed:
             before = [old.get(r["meter"]) for r in changed]
@@ -185,8 +205,18 @@ async def write_readings(user_id: int, period: date, writes: list[ReadingWrite])
                 [b["status"] if b else None for b in before],
                 [r["status"] for r in changed],
             )
+        written = {r["meter"] for r in changed}
+        unseen = [m for m in meters if m not in written and m not in old]
+        if unseen:  # a live reading appeared without the grid's lock (the billing import)
+            old.update({r["meter"]: r for r in await db.fetch(LIVE_SQL, unseen, period)})
         await _test_slow_transmit(writes)
-    return {r["meter"] for r in changed}
+    results = {r["meter"]: WriteResult(WriteOutcome.written, _stored(r)) for r in changed}
+    for w in writes:
+        if w.meter_id not in results:  # not written: a live reading refused it
+            stored = _stored(old[w.meter_id])
+            results[w.meter_id] = WriteResult(
+                refusal(stored, w.status, w.value, w.read_on), stored)
+    return results
 
 
 async def _test_slow_transmit(writes: list[ReadingWrite]) -> None:
@@ -194,6 +224,6 @@ async def _test_slow_transmit(writes: list[ReadingWrite]) -> None:
     transmit waits inside its transaction, after the rows are written and before the commit,
     leaving VAR_DIR/transmit-paused, so the test can kill -9 the web process there."""
     seconds = os.environ.get("TEST_SLOW_TRANSMIT")
-    if seconds and any(w.status == "transmitted" for w in writes):
+    if seconds and any(w.status == TRANSMITTED for w in writes):
         (get_settings().var_dir / "transmit-paused").touch()
         await asyncio.sleep(float(seconds))

@@ -12,9 +12,10 @@ from datetime import date
 
 from app import db
 from app.domain.calendar import WorkingCalendar, add_months, month_start, submission_window
+from app.domain.grid import DEADLINE_FIELDS
+from app.domain.vocabulary import MeterKind
 from app.queries.calendar import load_overrides
 
-KINDS = {"cold": "deadline_day", "hot": "discharge_deadline_day"}
 Window = tuple[date, date]
 
 UPSERT_SQL = """
@@ -51,7 +52,7 @@ async def compute_windows(today: date) -> dict[str, int]:
     periods = (month_start(today), add_months(month_start(today), 1))
     items = [
         (c["id"], kind, period, c[field])
-        for c in contracts for kind, field in KINDS.items() for period in periods
+        for c in contracts for kind, field in DEADLINE_FIELDS.items() for period in periods
     ]
     counts = await _store(items, WorkingCalendar(await load_overrides()))
     return {"contracts": len(contracts), **counts}
@@ -61,7 +62,8 @@ async def recompute_windows(today: date) -> dict[str, int]:
     """After a calendar override changed: refresh every stored window, then current/next."""
     rows = await db.fetch(
         f"""SELECT w.contract, w.kind, w.period,
-                   CASE w.kind WHEN 'cold' THEN c.{KINDS['cold']} ELSE c.{KINDS['hot']} END AS day
+                   CASE w.kind WHEN '{MeterKind.cold}' THEN c.{DEADLINE_FIELDS[MeterKind.cold]}
+                               ELSE c.{DEADLINE_FIELDS[MeterKind.hot]} END AS day
             FROM submission_window w JOIN contract c ON c.id = w.contract"""
     )
     stored = await _store(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app import db
-from app.billing_import import ImportFailed, import_billing
+from app.billing.directory import ImportFailed, import_billing
 from tests.helpers import ROOT
 
 GOOD = {

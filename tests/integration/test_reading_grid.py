@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from app import db
-from app.domain.calendar import add_months, format_period, month_start
+from app.domain.calendar import add_months, month_start, period_value
 from app.settings import today
 from tests.helpers import login, post_form
 
@@ -57,7 +57,7 @@ async def audit(meter_id: int) -> list:
 
 def submit(action: str, contract: int, period=None, **rows: str) -> dict:
     return {"action": action, "contract": str(contract),
-            "period": format_period(period or month_start(today())), **rows}
+            "period": period_value(period or month_start(today())), **rows}
 
 
 async def test_cold_grid_page_shows_columns_rows_and_deadline(client, demo_db):
@@ -74,7 +74,7 @@ async def test_cold_grid_page_shows_columns_rows_and_deadline(client, demo_db):
     assert html.count('class="grid-value"') == 12
     assert "data-grid" in html and "/static/grid.js" in html
     # the default period is the one whose window is open (today is the deadline day)
-    assert f'value="{format_period(month_start(today()))}" selected' in html
+    assert f'value="{period_value(month_start(today()))}" selected' in html
 
 
 async def test_save_transmit_correct_and_audit(client, demo_db):
@@ -265,7 +265,7 @@ async def test_foreign_meter_ids_are_ignored_and_checks_404(client, demo_db):
                                       **row_values(foreign, next_value(foreign))))
     assert response.status_code == 404
     assert await live(foreign["id"]) == []
-    period = format_period(month_start(today()))
+    period = period_value(month_start(today()))
     for url in (
         f"/readings/cold/check?contract={own['contract']}&period={period}&meter={foreign['id']}",
         f"/readings/cold/check?contract={foreign['contract']}&period={period}&meter={foreign['id']}",
@@ -279,7 +279,7 @@ async def test_foreign_meter_ids_are_ignored_and_checks_404(client, demo_db):
 async def test_inline_check_returns_only_the_feedback_cell(client, demo_db):
     await login(client)
     m = (await meters())[11]
-    period = format_period(month_start(today()))
+    period = period_value(month_start(today()))
     url = f"/readings/cold/check?contract={m['contract']}&period={period}&meter={m['id']}"
     response = await post_form(client, url, row_values(m, next_value(m, 3)),
                                headers={"HX-Request": "true"})

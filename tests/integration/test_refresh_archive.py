@@ -265,7 +265,7 @@ async def test_two_worker_processes_never_share_a_reading(world):
 
 @pytest.mark.parametrize("detach", [True, False], ids=["grid-detaches", "still-attached"])
 async def test_reading_corrected_after_hand_over_is_handed_over_again(world, detach):
-    """The grid freezes a reading while it is in a batch (reading_is_editable); should it change
+    """The grid freezes a reading while it is in a batch (may_write); should it change
     anyway (still attached, or detached from the batch), billing's answer on the old value is
     never applied to the new one: the new value goes to billing in the next batch."""
     reading = (await transmit(await add_meters(1), 240))[0]

@@ -54,7 +54,7 @@ def enqueue_refresh() -> None:
     async def go():
         from arq import create_pool
 
-        from app.jobs import redis_settings
+        from app.queue import redis_settings
 
         pool = await create_pool(redis_settings(os.environ["REDIS_URL"]))
         try:

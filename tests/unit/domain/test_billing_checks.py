@@ -1,4 +1,4 @@
-"""Billing-side acceptance of handed-over readings and the hand-off editing rule."""
+"""Billing-side acceptance of handed-over readings."""
 
 from datetime import date
 from decimal import Decimal
@@ -6,11 +6,10 @@ from decimal import Decimal
 import pytest
 
 from app.domain.billing_checks import (
+    BillingMeterState,
     HandedOver,
-    MeterState,
     judge,
     judge_batch,
-    reading_is_editable,
 )
 
 OCT = date(2018, 10, 1)
@@ -22,7 +21,7 @@ def item(value, read_on=date(2018, 10, 8), kind="cold", rollover=False, rid=1, m
     return HandedOver(rid, meter, kind, period, Decimal(value), read_on, rollover)
 
 
-ACTIVE = MeterState(active=True, digits=5, last_value=Decimal(231),
+ACTIVE = BillingMeterState(active=True, digits=5, last_value=Decimal(231),
                     last_read_on=date(2018, 9, 4), last_period=date(2018, 9, 1))
 
 
@@ -31,8 +30,8 @@ ACTIVE = MeterState(active=True, digits=5, last_value=Decimal(231),
     [
         (item(240), ACTIVE, True, None),
         (item(231), ACTIVE, True, None),  # no consumption is fine
-        (item(240), MeterState(active=True, digits=5), True, None),  # first reading ever
-        (item(240), MeterState(active=False, digits=5), False, "не числится действующим"),
+        (item(240), BillingMeterState(active=True, digits=5), True, None),  # first reading ever
+        (item(240), BillingMeterState(active=False, digits=5), False, "не числится действующим"),
         (item(200), ACTIVE, False, "меньше последнего принятого (231)"),
         (item(12, rollover=True), ACTIVE, True, None),
         (item("100000"), ACTIVE, False, "разрядности"),
@@ -79,7 +78,7 @@ def test_batch_rejected_item_is_not_carried():
 
 def test_batch_newer_database_state_wins_over_an_older_carried_item():
     october = item(240, rid=1, period=OCT)
-    december_state = MeterState(True, 5, Decimal(300), date(2018, 11, 8), NOV)
+    december_state = BillingMeterState(True, 5, Decimal(300), date(2018, 11, 8), NOV)
     december = item(290, rid=2, period=date(2018, 12, 1), read_on=date(2018, 12, 8))
     verdicts = judge_batch([october, december], {1: ACTIVE, 2: december_state})
     assert verdicts[1].accepted
@@ -89,20 +88,5 @@ def test_batch_newer_database_state_wins_over_an_older_carried_item():
 def test_other_meters_are_independent():
     a = item(240, rid=1, meter=7)
     b = item(100, rid=2, meter=8)
-    verdicts = judge_batch([a, b], {1: ACTIVE, 2: MeterState(True, 5, Decimal(50))})
+    verdicts = judge_batch([a, b], {1: ACTIVE, 2: BillingMeterState(True, 5, Decimal(50))})
     assert verdicts[1].accepted and verdicts[2].accepted
-
-
-@pytest.mark.parametrize(
-    ("status", "batch", "editable"),
-    [
-        ("draft", None, True),
-        ("transmitted", None, True),
-        ("transmitted", 3, False),  # handed to billing, answer pending
-        ("accepted", 3, False),
-        ("accepted", None, False),  # billing history
-        ("rejected", 3, False),
-    ],
-)
-def test_reading_is_editable(status, batch, editable):
-    assert reading_is_editable(status, batch) is editable

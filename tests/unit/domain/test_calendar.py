@@ -8,9 +8,9 @@ from app.domain.calendar import (
     WorkingCalendar,
     add_months,
     candidate_periods,
-    default_period,
     month_start,
     parse_period,
+    period_for_windows,
     submission_window,
     window_state,
 )
@@ -161,13 +161,13 @@ PERIODS = [date(2018, 8, 1), date(2018, 9, 1), date(2018, 10, 1), date(2018, 11,
         ("2018-12-20", "2018-11"),  # nothing open or upcoming: the latest
     ],
 )
-def test_default_period(today, expected):
-    chosen = default_period(date.fromisoformat(today), 8, CAL, PERIODS)
-    assert chosen == parse_period(expected)
+def test_period_for_windows(today, expected):
+    windows = {p: submission_window(p, 8, CAL) for p in PERIODS}
+    assert period_for_windows(date.fromisoformat(today), windows) == parse_period(expected)
 
 
-def test_default_period_without_periods():
-    assert default_period(date(2018, 10, 7), 8, CAL, []) is None
+def test_period_for_windows_without_periods():
+    assert period_for_windows(date(2018, 10, 7), {}) is None
 
 
 @pytest.mark.parametrize(

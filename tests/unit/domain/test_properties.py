@@ -69,7 +69,7 @@ def test_parse_csv_never_crashes(filename, text):
 
 from stdnum.ru import inn as stdnum_inn  # noqa: E402
 
-from app.domain.calendar import default_period, window_state  # noqa: E402
+from app.domain.calendar import period_for_windows, window_state  # noqa: E402
 from app.domain.inn import normalize_contract_number  # noqa: E402
 from app.domain.readings import (  # noqa: E402
     PreviousReading,
@@ -167,13 +167,13 @@ def test_window_state_agrees_with_the_window(period, day, today):
 
 
 @given(st.dates(date(2018, 3, 1), date(2027, 10, 31)), st.integers(1, 31))
-def test_default_period_is_open_today_or_next_to_open(today, day):
+def test_period_for_windows_is_open_today_or_next_to_open(today, day):
     from app.domain.calendar import candidate_periods
 
     periods = candidate_periods(today)
-    chosen = default_period(today, day, CAL, periods)
-    assert chosen in periods
     windows = {p: submission_window(p, day, CAL) for p in periods}
+    chosen = period_for_windows(today, windows)
+    assert chosen in periods
     open_now = [p for p, w in windows.items() if w[0] <= today <= w[1]]
     if open_now:
         assert chosen in open_now
@@ -189,8 +189,8 @@ def test_cold_consumption_is_never_negative(digits_values):
     check = check_cold_reading(value, digits, date(2026, 1, 10), date(2026, 1, 10),
                                PreviousReading(previous, date(2026, 1, 1)), [], True, True)
     assert check.consumption is not None and 0 <= check.consumption < 10**digits
-    assert check.rollover == (value < previous)
-    assert check.ok  # both confirmations given
+    assert any(p.code == "rollover" for p in check.warnings) == (value < previous)
+    assert not check.errors and not check.confirmations  # both confirmations given
 
 
 @given(st.integers(1, 8).flatmap(lambda d: st.tuples(

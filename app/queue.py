@@ -1,4 +1,4 @@
-"""Enqueueing background jobs (ARQ) from the web process."""
+"""The ARQ queue as the web process opens it: Redis settings and the connection pool."""
 
 from __future__ import annotations
 

@@ -1,68 +1,29 @@
-"""`import-billing DIR`: validate every file, then upsert everything in one transaction."""
+"""From billing: the directory import's statements (counterparties … meters, accepted history).
+
+Each upsert takes arrays (one per column) and answers, per row it touched, whether it inserted.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-
 from app import db
-from app.domain.billing_csv import FILES, check_references, parse_csv
-from app.domain.inn import normalize_contract_number
+from app.domain.vocabulary import MeterKind, ReadingSource, ReadingStatus
 
 
-class ImportFailed(Exception):
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
+async def lock_imports() -> None:
+    """Serialize imports (inside the import's transaction): two at once would race on the same
+    billing ids."""
+    await db.execute("SELECT pg_advisory_xact_lock(hashtext('import-billing'))")
 
 
-@dataclass
-class ImportReport:
-    inserted: dict[str, int] = field(default_factory=dict)
-    updated: dict[str, int] = field(default_factory=dict)
-    unchanged: dict[str, int] = field(default_factory=dict)
-
-    def lines(self) -> list[str]:
-        return [
-            f"{name}: {self.inserted.get(name, 0)} inserted, {self.updated.get(name, 0)} updated, "
-            f"{self.unchanged.get(name, 0)} unchanged"
-            for name in self.inserted
-        ]
-
-
-def read_directory(directory: Path) -> tuple[dict[str, list[dict]], list[str]]:
-    """Parse every known CSV present in `directory` (missing files are simply not imported)."""
-    data: dict[str, list[dict]] = {}
-    errors: list[str] = []
-    if not directory.is_dir():
-        return {}, [f"{directory}: not a directory"]
-    for filename in FILES:
-        path = directory / filename
-        if not path.exists():
-            continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            errors.append(f"{filename}:1: not UTF-8 ({exc.reason} at byte {exc.start})")
-            continue
-        rows, file_errors = parse_csv(filename, text)
-        data[filename] = rows
-        errors.extend(file_errors)
-    if not data and not errors:
-        errors.append(f"{directory}: no billing files ({', '.join(FILES)})")
-    return data, errors
-
-
-async def _known_ids() -> dict[str, set[int]]:
+async def known_ids() -> dict[str, set[int]]:
+    """The billing ids already stored, per kind of directory entry (as check_references wants)."""
     known: dict[str, set[int]] = {}
-    for key, sql in {
-        "counterparties": "SELECT billing_id FROM counterparty",
-        "contracts": "SELECT billing_id FROM contract",
-        "points": "SELECT billing_id FROM connection_point",
-        "meters": "SELECT billing_id FROM meter WHERE kind = 'cold'",
-        "hot_meters": "SELECT billing_id FROM meter WHERE kind = 'hot'",
-    }.items():
-        known[key] = {r[0] for r in await db.fetch(sql)}
+    for key, table in (("counterparties", "counterparty"), ("contracts", "contract"),
+                       ("points", "connection_point")):
+        known[key] = {r[0] for r in await db.fetch(f"SELECT billing_id FROM {table}")}
+    for key, kind in (("meters", MeterKind.cold), ("hot_meters", MeterKind.hot)):
+        known[key] = {r[0] for r in await db.fetch(
+            "SELECT billing_id FROM meter WHERE kind = $1", kind)}
     return known
 
 
@@ -133,58 +94,31 @@ UPSERTS: dict[str, tuple[str, list[str]]] = {
 
 # Accepted history: only billing's own rows are updated; a portal reading for the same
 # period is left to the archive refresh, never overwritten here.
-HISTORY_UPSERT = """
+HISTORY_UPSERT = f"""
 WITH src AS (SELECT * FROM unnest($1::int[], $2::date[], $3::numeric[], $4::date[])
              AS s(mid, period, value, read_on))
 INSERT INTO reading (meter, period, value, read_on, status, source, rollover_confirmed,
                      anomaly_confirmed, created_at, updated_at, processed_at)
-SELECT m.id, s.period, s.value, s.read_on, 'accepted', 'billing', false, false, now(), now(), now()
+SELECT m.id, s.period, s.value, s.read_on, $5::text, $6::text, false, false, now(), now(), now()
 FROM src s JOIN meter m ON m.billing_id = s.mid
-ON CONFLICT (meter, period) WHERE status <> 'rejected' DO UPDATE
+ON CONFLICT (meter, period) WHERE status <> '{ReadingStatus.rejected}' DO UPDATE
     SET value = EXCLUDED.value, read_on = EXCLUDED.read_on, updated_at = now()
-    WHERE reading.source = 'billing'
+    WHERE reading.source = $6::text
       AND (reading.value, reading.read_on) IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.read_on)
 RETURNING (xmax = 0) AS inserted
 """
 
 
-def _columns(rows: list[dict], names: list[str]) -> list[list]:
-    return [[row[name] for row in rows] for name in names]
+# The columns each file's upsert takes, in parameter order.
+UPSERT_COLUMNS = {name: names for name, (_, names) in UPSERTS.items()}
 
 
-async def import_billing(directory: Path) -> ImportReport:
-    """Validate all files first; if any row is bad nothing is imported (ImportFailed)."""
-    data, errors = read_directory(directory)
-    if errors:
-        raise ImportFailed(errors)
-    report = ImportReport()
-    async with db.transaction():
-        # Serialize imports: two at once would race on the same billing ids.
-        await db.execute("SELECT pg_advisory_xact_lock(hashtext('import-billing'))")
-        errors = check_references(data, await _known_ids())
-        if errors:
-            raise ImportFailed(errors)
-        for row in data.get("contracts.csv", []):
-            row["number_norm"] = normalize_contract_number(row["number"])
-        for filename, (sql, names) in UPSERTS.items():
-            rows = data.get(filename)
-            if rows is None:
-                continue
-            result = await db.fetch(sql, *_columns(rows, names))
-            _count(report, filename, len(rows), result)
-        for filename, value_key in (("readings.csv", "value"), ("volumes.csv", "volume")):
-            rows = data.get(filename)
-            if rows is None:
-                continue
-            result = await db.fetch(
-                HISTORY_UPSERT, *_columns(rows, ["meter_id", "period", value_key, "read_on"])
-            )
-            _count(report, filename, len(rows), result)
-    return report
+async def upsert_file(filename: str, columns: list[list]) -> list[bool]:
+    """Upsert one directory file's rows; per row touched, True if inserted."""
+    return [r["inserted"] for r in await db.fetch(UPSERTS[filename][0], *columns)]
 
 
-def _count(report: ImportReport, filename: str, total: int, result: list) -> None:
-    inserted = sum(1 for r in result if r["inserted"])
-    report.inserted[filename] = inserted
-    report.updated[filename] = len(result) - inserted
-    report.unchanged[filename] = total - len(result)
+async def upsert_history(columns: list[list]) -> list[bool]:
+    """Upsert billing's accepted readings (meter id, period, value, date); True if inserted."""
+    rows = await db.fetch(HISTORY_UPSERT, *columns, ReadingStatus.accepted, ReadingSource.billing)
+    return [r["inserted"] for r in rows]

@@ -1,0 +1,26 @@
+"""The domain's vocabulary: one enum per concept, the only spelling of a status or a kind.
+
+`app/tables.py` nests these very classes in the tables (`Reading.Status is ReadingStatus`, used
+as the columns' `choices=`), queries pass their values as parameters, and the rules compare
+against them; no status or kind is typed out as a string anywhere else in Python.
+"""
+
+from enum import Enum
+
+
+class Term(str, Enum):
+    """A stored value: compares, hashes, prints and formats as its plain string."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    __format__ = str.__format__
+
+
+# Functional form: the tables nest these enums and the migrations record them by the nested
+# names (Status, Source, Kind, State, Role), so those names must stay.
+ReadingStatus = Term("Status", [(v, v) for v in ("draft", "transmitted", "accepted", "rejected")])
+ReadingSource = Term("Source", [(v, v) for v in ("billing", "portal")])
+MeterKind = Term("Kind", [(v, v) for v in ("cold", "hot")])
+BatchState = Term("State", [(v, v) for v in ("prepared", "written", "applied")])
+UserRole = Term("Role", [(v, v) for v in ("subscriber", "operator")])

@@ -2,14 +2,7 @@
 (function () {
   "use strict";
 
-  // Send the CSRF token with every htmx request. Read per request, so a token
-  // rotated by a swapped-in <meta name="csrf-token"> (e.g. after login) is used.
-  document.addEventListener("htmx:configRequest", function (event) {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    if (meta && meta.content) {
-      event.detail.headers["X-CSRFToken"] = meta.content;
-    }
-  });
+  // The CSRF header comes from hx-headers on <body> (templates/base.html).
 
   // A failed htmx request (5xx, or no connection): htmx swaps nothing (see htmx-config in
   // base.html), so the form keeps what the user typed; say what happened. The texts come

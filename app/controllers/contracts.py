@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
+from redis.asyncio import Redis
 
 from app import throttle
 from app.controllers._forms import clean_text, redirect
@@ -35,6 +36,44 @@ async def _refresh_user(request: Request) -> CurrentUser | None:
     return fresh
 
 
+async def _connect(redis: Redis, user_id: int, form: dict[str, str]
+                   ) -> tuple[int, dict[str, str], str | None]:
+    """(status, field errors, form error) of a connection request; 201 when linked. Every
+    attempt is logged; failures count towards the per-user limit (R5, R9)."""
+    check = (throttle.CONNECT_PER_USER, str(user_id))
+    if await throttle.is_blocked(redis, check):
+        # No lookup at all while blocked: guessing gets no answer.
+        await q.log_connection_request(user_id, form["inn"], form["number"], Outcome.throttled)
+        return 429, {}, _("Слишком много неудачных попыток подключения. Повторите через час.")
+    errors: dict[str, str] = {}
+    inn = None
+    try:
+        inn = normalize_inn(form["inn"])
+    except InnError as exc:
+        errors["inn"] = exc.problem.text(_)
+    if not form["number"]:
+        errors["number"] = _("Заполните это поле")
+    contract_id = None
+    if not errors:
+        contract_id = await q.find_contract_by_inn_and_number(
+            inn, normalize_contract_number(form["number"]))
+    if contract_id is None:
+        outcome = (Outcome.invalid_inn if inn is None else Outcome.empty_number if errors
+                   else Outcome.not_found)
+        await q.log_connection_request(user_id, form["inn"], form["number"], outcome)
+        await throttle.hit(redis, check)
+        # One message for both halves: it must not tell whether the INN or the number was wrong.
+        return 422, errors, None if errors else _(
+            "Договор с таким номером для этого ИНН не найден. "
+            "Проверьте ИНН компании и номер договора.")
+    linked = await q.link_contract(user_id, contract_id)
+    outcome = Outcome.linked if linked else Outcome.already
+    await q.log_connection_request(user_id, inn, form["number"], outcome, contract_id)
+    if not linked:
+        return 409, {}, _("Этот договор уже подключён к вашему кабинету.")
+    return 201, {}, None
+
+
 class ContractsController(Controller):
     path = "/"
     guards = [requires_login]
@@ -47,50 +86,14 @@ class ContractsController(Controller):
     @post("/connect")
     async def connect(self, request: Request) -> Response:
         """Link the contract whose number and counterparty INN match; or say why not."""
-        user = request.user
         data = await request.form()
         form = {"inn": clean_text(data.get("inn"), 40),
                 "number": clean_text(data.get("number"), 200)}
-        redis = request.app.state.redis
-        check = (throttle.CONNECT_PER_USER, str(user.id))
-        errors: dict[str, str] = {}
-
-        def answer(status: int, error: str | None = None, **extra) -> Response:
-            ctx = {"form": form, "errors": errors, "error": error, **extra}
-            return render(request, "contracts/connect.html", ctx, fragment="form", status=status)
-
-        async def failed(outcome: str, status: int = 422, error: str | None = None) -> Response:
-            await q.log_connection_request(user.id, form["inn"], form["number"], outcome)
-            await throttle.hit(redis, check)
-            return answer(status, error)
-
-        if await throttle.is_blocked(redis, check):
-            # No lookup at all while blocked: guessing gets no answer.
-            await q.log_connection_request(user.id, form["inn"], form["number"], Outcome.throttled)
-            return answer(
-                429, _("Слишком много неудачных попыток подключения. Повторите через час."))
-        inn = None
-        try:
-            inn = normalize_inn(form["inn"])
-        except InnError as exc:
-            errors["inn"] = exc.problem.text(_)
-        if not form["number"]:
-            errors["number"] = _("Заполните это поле")
-        if errors:
-            return await failed(Outcome.invalid_inn if inn is None else Outcome.empty_number)
-        number_norm = normalize_contract_number(form["number"])
-        contract_id = await q.find_contract_by_inn_and_number(inn, number_norm)
-        if contract_id is None:
-            # One message for both halves: it must not tell whether the INN or the number was wrong.
-            return await failed(Outcome.not_found, error=_(
-                "Договор с таким номером для этого ИНН не найден. "
-                "Проверьте ИНН компании и номер договора."
-            ))
-        linked = await q.link_contract(user.id, contract_id)
-        outcome = Outcome.linked if linked else Outcome.already
-        await q.log_connection_request(user.id, inn, form["number"], outcome, contract_id)
-        if not linked:
-            return answer(409, _("Этот договор уже подключён к вашему кабинету."))
+        status, errors, error = await _connect(request.app.state.redis, request.user.id, form)
+        if status != 201:
+            return render(request, "contracts/connect.html",
+                          {"form": form, "errors": errors, "error": error},
+                          fragment="form", status=status)
         success = _("Заявка успешно отправлена")
         if not request.htmx:
             flash(request, "success", success)

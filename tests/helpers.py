@@ -87,9 +87,10 @@ class Auth:
     def __init__(self, client) -> None:
         self.client = client
 
-    async def login(self, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD):
-        """POST /login; returns the response without judging it."""
-        return await post_form(self.client, "/login", {"email": email, "password": password})
+    async def login(self, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD, **kwargs):
+        """POST /login (kwargs such as headers go to httpx); returns the response unjudged."""
+        return await post_form(self.client, "/login", {"email": email, "password": password},
+                               **kwargs)
 
     async def login_ok(self, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> None:
         """Log in and assert the portal greets the user."""
@@ -105,6 +106,22 @@ class Auth:
 async def login(client, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> None:
     """Log `client` in and assert success (for tests that juggle several clients)."""
     await Auth(client).login_ok(email, password)
+
+
+class LiveAuth:
+    """Auth for a live server (`LiveServer.url`): a sync httpx client with its CSRF cookie."""
+
+    def __init__(self, url: str) -> None:
+        import httpx
+
+        self.client = httpx.Client(base_url=url, follow_redirects=False, timeout=30)
+        self.client.get("/")  # the CSRF cookie
+
+    def login(self, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD):
+        """POST /login; returns the response unjudged."""
+        return self.client.post("/login", data={
+            "email": email, "password": password,
+            "_csrf_token": self.client.cookies["csrftoken"]})
 
 
 # ---------------------------------------------------------------- mail written under VAR_DIR

@@ -49,33 +49,32 @@ async def test_short_password_rejected(client, clean_db):
     assert "не менее 10 символов" in response.text
 
 
-async def test_wrong_password_message_and_email_kept(client, clean_db):
+async def test_wrong_password_message_and_email_kept(auth, clean_db):
     await create_user("a@example.ru", "right-password-1")
-    response = await post_form(client, "/login",
-                               {"email": "a@example.ru", "password": "wrong-pass"})
+    response = await auth.login("a@example.ru", "wrong-pass")
     assert response.status_code == 422
     assert "Ошибка входа. Неверное имя пользователя/ пароль" in response.text
     assert 'value="a@example.ru"' in response.text
 
 
-async def test_login_throttled_per_email(client, clean_db):
+async def test_login_throttled_per_email(auth, clean_db):
     await create_user("t@example.ru", "right-password-1")
     for _ in range(5):
-        r = await post_form(client, "/login", {"email": "t@example.ru", "password": "nope-nope-1"})
+        r = await auth.login("t@example.ru", "nope-nope-1")
         assert r.status_code == 422
-    r = await post_form(client, "/login", {"email": "t@example.ru", "password": "right-password-1"})
+    r = await auth.login("t@example.ru", "right-password-1")
     assert r.status_code == 429
     assert "Повторите через 15 минут" in r.text
 
 
-async def test_session_rotated_at_login_and_destroyed_at_logout(client, clean_db):
+async def test_session_rotated_at_login_and_destroyed_at_logout(client, auth, clean_db):
     await create_user("s@example.ru", "right-password-1")
     await client.get("/")
     client.cookies.set("sid", "attacker-chosen-session-id", domain="testserver.local")
-    await login(client, "s@example.ru", "right-password-1")
+    await auth.login_ok("s@example.ru", "right-password-1")
     sid = client.cookies.get("sid")
     assert sid and sid != "attacker-chosen-session-id"
-    r = await post_form(client, "/logout")
+    r = await auth.logout()
     assert r.status_code == 303
     # Replaying the old cookie no longer works.
     client.cookies.set("sid", sid, domain="testserver.local")
@@ -134,10 +133,10 @@ async def test_english_locale(client, clean_db):
     assert '<html lang="en">' in r.text
 
 
-async def test_language_chosen_before_login_is_kept_after_login(client, clean_db):
+async def test_language_chosen_before_login_is_kept_after_login(client, auth, clean_db):
     await create_user("lang@example.ru", "right-password-1")  # account locale: ru
     await post_form(client, "/lang", {"lang": "en", "next": "/"})
-    await post_form(client, "/login", {"email": "lang@example.ru", "password": "right-password-1"})
+    await auth.login("lang@example.ru", "right-password-1")
     home = await client.get("/")
     assert "You have signed in successfully!" in home.text
     client.cookies.delete("lang")  # remembered on the account, not only in the cookie

@@ -34,14 +34,13 @@ async def test_reminder_throttled_per_ip(client, clean_db, monkeypatch):
     assert REMIND_BLOCKED in r.text
 
 
-async def test_login_throttled_per_ip_across_emails(client, clean_db, monkeypatch):
+async def test_login_throttled_per_ip_across_emails(auth, clean_db, monkeypatch):
     monkeypatch.setattr(throttle, "LOGIN_PER_IP", throttle.Limit("login:ip", 3, 900))
     await create_user("ip@example.ru", "right-password-1")
     for n in range(3):
-        r = await post_form(client, "/login", {"email": f"x{n}@example.ru", "password": "nope-1"})
+        r = await auth.login(f"x{n}@example.ru", "nope-1")
         assert r.status_code == 422
     # Right password, untouched e-mail, same IP: still refused, and said so.
-    r = await post_form(client, "/login",
-                        {"email": "ip@example.ru", "password": "right-password-1"})
+    r = await auth.login("ip@example.ru", "right-password-1")
     assert r.status_code == 429
     assert LOGIN_BLOCKED in r.text

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import ROOT, VAR_DIR
+from tests.helpers import ROOT, VAR_DIR, LiveAuth
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow, pytest.mark.e2e]
 
@@ -69,13 +69,10 @@ def server(pg, live_server_factory):
 
 
 def http_login(url: str) -> httpx.Client:
-    client = httpx.Client(base_url=url, follow_redirects=False, timeout=30)
-    client.get("/")
-    response = client.post("/login", data={
-        "email": "demo@izhvodokanal.example", "password": "demopass2026",
-        "_csrf_token": client.cookies["csrftoken"]})
+    auth = LiveAuth(url)
+    response = auth.login()
     assert response.status_code == 303, response.text[:300]
-    return client
+    return auth.client
 
 
 def wait_until_served(client: httpx.Client, path: str, deadline_s: float = 60) -> list[int]:
@@ -105,11 +102,7 @@ def test_pages_fail_politely_while_postgres_is_down_and_recover(server, pg):
                 assert needle not in response.text, (path, needle)
             assert response.headers.get("content-security-policy")
         # A request that writes (login of another browser) fails the same polite way.
-        other = httpx.Client(base_url=server.url, timeout=30)
-        other.get("/")
-        failed = other.post("/login", data={"email": "demo@izhvodokanal.example",
-                                            "password": "demopass2026",
-                                            "_csrf_token": other.cookies["csrftoken"]})
+        failed = LiveAuth(server.url).login()
         assert failed.status_code == 503 and UNAVAILABLE in failed.text
     finally:
         pg.start()

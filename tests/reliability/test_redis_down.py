@@ -53,21 +53,17 @@ async def test_stale_session_cookie_does_not_break_public_pages(client, clean_db
     assert "Вход в ваш кабинет" in home.text  # the session is unreadable: seen as anonymous
 
 
-async def test_login_fails_politely_and_recovers(client, clean_db, redis_down):
+async def test_login_fails_politely_and_recovers(client, auth, clean_db, redis_down):
     await create_user("p@example.ru", "right-password-1")
     await client.get("/")
     redis_down.down()
-    response = await client.post("/login", data={"email": "p@example.ru",
-                                                 "password": "right-password-1",
-                                                 "_csrf_token": csrf_of(client)})
+    response = await auth.login("p@example.ru", "right-password-1")
     assert_friendly(response, 503)
     assert "Сервис временно недоступен" in response.text
-    htmx = await client.post("/login", headers={"HX-Request": "true"},
-                             data={"email": "p@example.ru", "password": "right-password-1",
-                                   "_csrf_token": csrf_of(client)})
+    htmx = await auth.login("p@example.ru", "right-password-1", headers={"HX-Request": "true"})
     assert_friendly(htmx, 503)
     redis_down.up()
-    await login(client, "p@example.ru", "right-password-1")
+    await auth.login_ok("p@example.ru", "right-password-1")
 
 
 async def test_logout_while_redis_is_down_says_so_and_drops_the_cookie(client, clean_db,

@@ -68,22 +68,21 @@ async def test_headers_on_static_and_error_responses(client, clean_db):
         no_traceback(response.text)
 
 
-async def test_500_page_has_headers_and_no_traceback(client, clean_db, monkeypatch):
+async def test_500_page_has_headers_and_no_traceback(auth, clean_db, monkeypatch):
     """An unexpected exception: the friendly page, status 500, headers, no stack trace."""
-    from app.controllers import auth
+    from app.controllers import auth as auth_controller
 
     async def broken(*args, **kwargs):
         raise RuntimeError("secret internal detail: relation portal_user is gone")
 
-    monkeypatch.setattr(auth.q, "active_user_by_email", broken)
-    response = await post_form(client, "/login", {"email": "a@example.ru", "password": "x" * 12})
+    monkeypatch.setattr(auth_controller.q, "active_user_by_email", broken)
+    response = await auth.login("a@example.ru", "x" * 12)
     assert response.status_code == 500
     assert "Что-то пошло не так" in response.text
     assert "secret internal detail" not in response.text
     no_traceback(response.text)
     assert_security_headers(response)
-    fragment = await post_form(client, "/login", {"email": "a@example.ru", "password": "x" * 12},
-                               headers={"HX-Request": "true"})
+    fragment = await auth.login("a@example.ru", "x" * 12, headers={"HX-Request": "true"})
     assert fragment.status_code == 500 and "secret internal detail" not in fragment.text
 
 
@@ -97,10 +96,9 @@ def sid_cookie(response: httpx.Response) -> str:
     return cookies[0]
 
 
-async def test_session_cookie_flags_over_http(client, clean_db):
+async def test_session_cookie_flags_over_http(auth, clean_db):
     await create_user("c@example.ru", "right-password-1")
-    response = await post_form(client, "/login", {"email": "c@example.ru",
-                                                  "password": "right-password-1"})
+    response = await auth.login("c@example.ru", "right-password-1")
     cookie = sid_cookie(response).lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "path=/" in cookie
     assert "secure" not in cookie  # plain http: a Secure cookie would never come back

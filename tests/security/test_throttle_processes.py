@@ -7,10 +7,9 @@ is refused by either.
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from tests.helpers import flush_redis, in_thread, sql
+from tests.helpers import LiveAuth, flush_redis, in_thread, sql
 
 pytestmark = pytest.mark.slow
 
@@ -21,15 +20,6 @@ def servers(live_server_factory):
     return live_server_factory(), live_server_factory()
 
 
-def fresh_client(url: str) -> httpx.Client:
-    client = httpx.Client(base_url=url, follow_redirects=False, timeout=30)
-    client.get("/")
-    return client
-
-
-def attempt(client: httpx.Client, email: str, password: str) -> httpx.Response:
-    return client.post("/login", data={"email": email, "password": password,
-                                       "_csrf_token": client.cookies["csrftoken"]})
 
 
 def make_user(email: str, password: str) -> None:
@@ -43,24 +33,24 @@ def make_user(email: str, password: str) -> None:
 
 
 def test_sixth_attempt_refused_on_either_process(servers):
-    a, b = (fresh_client(s.url) for s in servers)
+    a, b = (LiveAuth(s.url) for s in servers)
     assert servers[0].proc.pid != servers[1].proc.pid
     make_user("spread@example.ru", "right-password-1")
-    for client in (a, b, a, b, a):
-        response = attempt(client, "spread@example.ru", "wrong-password-0")
+    for auth in (a, b, a, b, a):
+        response = auth.login("spread@example.ru", "wrong-password-0")
         assert response.status_code == 422, response.status_code
-    for client in (b, a):
-        refused = attempt(client, "spread@example.ru", "right-password-1")
+    for auth in (b, a):
+        refused = auth.login("spread@example.ru", "right-password-1")
         assert refused.status_code == 429
         assert "Повторите через 15 минут" in refused.text
         assert "sid" not in refused.cookies
 
 
 def test_other_accounts_are_not_locked_out(servers):
-    a, b = (fresh_client(s.url) for s in servers)
+    a, b = (LiveAuth(s.url) for s in servers)
     make_user("victim@example.ru", "right-password-1")
     make_user("bystander@example.ru", "right-password-2")
-    for client in (a, b, a, b, a, b):
-        attempt(client, "victim@example.ru", "wrong-password-0")
-    ok = attempt(b, "bystander@example.ru", "right-password-2")
+    for auth in (a, b, a, b, a, b):
+        auth.login("victim@example.ru", "wrong-password-0")
+    ok = b.login("bystander@example.ru", "right-password-2")
     assert ok.status_code == 303  # the per-IP limit is generous: colleagues share an address

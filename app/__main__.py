@@ -184,19 +184,14 @@ def cmd_create_operator(args: argparse.Namespace) -> int:
     env = Environment(need_redis=False)
     try:
         run_async(migrate, pool=False)
-        from app.demo import ensure_user
 
         async def go() -> None:
-            from app import db
+            from app.queries.users import create_operator
             from app.security import hash_password
 
             email = args.email.strip().lower()
-            uid = await ensure_user(email, password, args.name or email, "operator",
-                                    "МУП «Ижводоканал»")
-            await db.execute(
-                "UPDATE portal_user SET role = 'operator', password_hash = $2 WHERE id = $1",
-                uid, await asyncio.to_thread(hash_password, password),
-            )
+            password_hash = await asyncio.to_thread(hash_password, password)  # once
+            uid = await create_operator(email, args.name or email, password_hash)
             print(f"operator {email} ready (id {uid})")
 
         run_async(go)

@@ -16,7 +16,7 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,embedded]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 locale/%/LC_MESSAGES/messages.mo: locale/%/LC_MESSAGES/messages.po | $(STAMP)
@@ -36,7 +36,7 @@ test-fast: $(STAMP) $(CATALOGS) ## unit tests only
 	$(PY) -m pytest tests/unit -q
 
 bench: $(STAMP) $(CATALOGS) ## month-end load benchmark; writes var/bench/ (BENCH_FULL=1: longer)
-	$(PY) -m app bench $(if $(BENCH_FULL),--full,) $(BENCH_ARGS)
+	$(PY) -m bench run $(if $(BENCH_FULL),--full,) $(BENCH_ARGS)
 
 i18n: $(STAMP) ## extract messages, update catalogs, compile them
 	$(PYBABEL) extract -F babel.cfg -k N_ -o locale/messages.pot --no-location --sort-output .

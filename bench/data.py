@@ -1,4 +1,4 @@
-"""`python -m app bench-data --scale N`: a realistic billing dataset in its own database.
+"""`python -m bench data --scale N`: a realistic billing dataset in its own database.
 
 Scale 1 = 10 000 contracts, 40 000 meters, 24 months of accepted history (≈ 960 000
 readings). Contract sizes are skewed like a real utility's: most have 1–5 meters, ~3 % have
@@ -214,16 +214,16 @@ def history_records(ds: Dataset, seed: int = 2026) -> Iterator[tuple]:
 # ---------------------------------------------------------------- database
 
 
-def admin_database_url() -> str:
-    """DATABASE_URL's server, else the embedded PostgreSQL under var/ (started if needed)."""
-    if url := os.environ.get("DATABASE_URL"):
-        return url
-    from app.settings import get_settings
-    from devstack.embedded import start_embedded
+# The embedded server's admin URL, set by `python -m bench` (which starts and stops it).
+EMBEDDED_ADMIN_URL: str | None = None
 
-    emb = start_embedded(get_settings().var_dir, need_pg=True, need_redis=False)
-    # The server outlives this process (make run / the next bench reuse it).
-    return emb.database_url
+
+def admin_database_url() -> str:
+    """DATABASE_URL's server, else the embedded PostgreSQL that `python -m bench` started."""
+    url = os.environ.get("DATABASE_URL") or EMBEDDED_ADMIN_URL
+    if not url:
+        raise SystemExit("no database: set DATABASE_URL or run through `python -m bench`")
+    return url
 
 
 def migrate_database(url: str) -> None:
@@ -374,7 +374,7 @@ def create_bench_database(scale: float, users: int, *, name: str | None = None,
 
 
 def register(sub) -> None:
-    p = sub.add_parser("bench-data", help="generate the benchmark dataset (its own database)")
+    p = sub.add_parser("data", help="generate the benchmark dataset (its own database)")
     p.add_argument("--scale", type=float, default=1.0,
                    help="1 = 10 000 contracts, 40 000 meters, ≈1 M readings (fractions allowed)")
     p.add_argument("--users", type=int, default=200, help="subscriber users linked to contracts")

@@ -1,4 +1,4 @@
-"""`python -m app bench-profile [PATH]`: where one logged-in request spends its time.
+"""`python -m bench profile [PATH]`: where one logged-in request spends its time.
 
 Runs the app in this process (httpx ASGITransport, no network, no second process) on the
 bench database, logs the grid user in, warms up, then times N sequential requests and
@@ -17,7 +17,7 @@ from app.settings import get_settings
 
 
 def register(sub) -> None:
-    p = sub.add_parser("bench-profile", help="profile one page of the app on the bench data")
+    p = sub.add_parser("profile", help="profile one page of the app on the bench data")
     p.add_argument("path", nargs="?", default="/readings/cold?contract=1")
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--requests", type=int, default=200)

@@ -1,4 +1,4 @@
-"""`python -m app bench`: month-end load on the bench dataset, beside a bare-stack baseline.
+"""`python -m bench run`: month-end load on the bench dataset, beside a bare-stack baseline.
 
 1. the datasets (reused when complete: `--regen` rebuilds them), portal data of a previous
    run removed;
@@ -191,7 +191,7 @@ def redis_url_for_bench(var_dir: Path):
 
 
 def register(sub) -> None:
-    p = sub.add_parser("bench", help="month-end load benchmark; writes var/bench/")
+    p = sub.add_parser("run", help="month-end load benchmark; writes var/bench/")
     p.add_argument("--scale", type=float, default=1.0, help="main dataset (default 1)")
     p.add_argument("--compare-scale", type=float, default=None,
                    help="second dataset for the archive filter (default 10; 0.1 with --quick)")

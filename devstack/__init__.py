@@ -8,6 +8,7 @@ from devstack.embedded import (
     adrop_database,
     aensure_database,
     drop_database,
+    embedded_unless_set,
     ensure_database,
     start_embedded,
 )
@@ -15,6 +16,7 @@ from devstack.embedded import (
 __all__ = [
     "Embedded",
     "start_embedded",
+    "embedded_unless_set",
     "ensure_database",
     "drop_database",
     "aensure_database",

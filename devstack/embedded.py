@@ -34,7 +34,8 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,6 +44,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 __all__ = [
     "Embedded",
     "start_embedded",
+    "embedded_unless_set",
     "ensure_database",
     "drop_database",
     "aensure_database",
@@ -512,6 +514,41 @@ def start_embedded(var_dir: Path, need_pg: bool = True, need_redis: bool = True)
             emb.stop()
             raise
         return emb
+
+
+def _running_elsewhere(pid_file: Path) -> bool:
+    """A server of another process (or an earlier run) already serves this directory."""
+    return _pid_alive(_read_pid(pid_file))
+
+
+@contextmanager
+def embedded_unless_set(
+    var_dir: Path, *, postgres: bool = True, redis: bool = True, always_stop: bool = False
+) -> Iterator[Embedded]:
+    """Embedded servers under `var_dir` for what DATABASE_URL / REDIS_URL do not already give.
+
+    The handle's URLs are None for a service not needed or set in the environment. On exit a
+    server is stopped if this call started it (or `always_stop`: what `make run` does); one
+    that was already running, e.g. under `make run` in another terminal, is left to its owner.
+    """
+    base = Path(var_dir).expanduser().resolve()
+    emb = Embedded(database_url=None, redis_url=None, var_dir=base)
+    with ExitStack() as stack:
+        if postgres and not os.environ.get("DATABASE_URL"):
+            owned = always_stop or not _running_elsewhere(base / "pg" / "postmaster.pid")
+            handle = start_embedded(base, need_pg=True, need_redis=False)
+            if owned:
+                stack.callback(handle.stop)
+            emb.database_url = handle.database_url
+            emb._services += handle._services
+        if redis and not os.environ.get("REDIS_URL"):
+            owned = always_stop or not _running_elsewhere(base / "redis" / "redis.pid")
+            handle = start_embedded(base, need_pg=False, need_redis=True)
+            if owned:
+                stack.callback(handle.stop)
+            emb.redis_url = handle.redis_url
+            emb._services += handle._services
+        yield emb
 
 
 def _database_url(url: str, name: str) -> str:

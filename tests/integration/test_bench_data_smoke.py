@@ -1,4 +1,4 @@
-"""Smoke test of `bench-data`: a tiny dataset in its own database, counted and checked."""
+"""Smoke test of `python -m bench data`: a tiny dataset in its own database, counted and checked."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 import asyncpg
+import psutil
+import pytest
 from stdnum.ru import inn as stdnum_inn
 
 from app.domain.calendar import WorkingCalendar, submission_window
@@ -23,7 +25,7 @@ async def test_bench_data_command_builds_a_skewed_dataset_in_its_own_database():
     url = _database_url(admin, name)
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "app", "bench-data", "--scale", "0.01", "--users", "5",
+            [sys.executable, "-m", "bench", "data", "--scale", "0.01", "--users", "5",
              "--db", name],
             cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr
@@ -79,3 +81,18 @@ async def test_bench_data_command_builds_a_skewed_dataset_in_its_own_database():
         assert (await data.dataset_meta(url))["readings"] == 9600
     finally:
         await adrop_database(admin, name)
+
+
+@pytest.mark.slow
+def test_bench_stops_the_embedded_postgresql_it_started(tmp_path_factory):
+    """Without DATABASE_URL the bench starts PostgreSQL under var/ and stops it at the end."""
+    var = tmp_path_factory.mktemp("bv")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "data", "--scale", "0.01", "--users", "2"],
+        cwd=ROOT, env={**env, "VAR_DIR": str(var)}, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Embedded PostgreSQL ready" in result.stderr  # it did start one
+    assert not (var / "pg" / "postmaster.pid").exists()
+    assert not [p for p in psutil.process_iter(["cwd"]) if (p.info["cwd"] or "").startswith(
+        str(var))], "a server of the bench's var/ is still running"

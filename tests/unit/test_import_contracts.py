@@ -28,9 +28,6 @@ def tree(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.xfail(strict=True, reason="app.commands <-> app.__main__ cycle and app.commands "
-                   "importing bench: removed by the one-CLI rework (branch `tooling`, not landed); "
-                   "strict, so this fails once they are gone and the mark must go")
 def test_the_code_keeps_every_contract(tree: Path) -> None:
     result = lint(tree)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,280 @@
+"""`python -m app COMMAND`: migrate, import-billing, demo-data, window, create-operator, run, ...
+
+Commands that need the database start the embedded PostgreSQL/Redis under var/ when
+DATABASE_URL / REDIS_URL are unset, exactly as `make run` does.
+
+The fix for "import-billing connects to 127.0.0.1:5432": the CLI sets the environment before
+any app import. Piccolo's engine reads DATABASE_URL once, when `app.piccolo_conf` is first
+imported (i.e. by the first import of the tables), so every module that touches the tables is
+imported inside `services()`, after it has set the URL; `services()` refuses to run if the
+engine was configured earlier (a command importing a query module at the top would fail loudly
+instead of talking to the wrong server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+from app.settings import ROOT, get_settings
+
+DB_NAME = "water_portal"
+log = logging.getLogger("app")
+
+
+@asynccontextmanager
+async def services(
+    *, redis: bool = False, migrate: bool = True, pool: bool = True, always_stop: bool = False
+) -> AsyncIterator[None]:
+    """DATABASE_URL (and REDIS_URL) set, embedded servers started under var/ where unset.
+
+    Then migrations applied and the pool opened, as asked. On exit the pool is closed and the
+    servers this call started are stopped (`always_stop`: also servers found running).
+    """
+    async with AsyncExitStack() as stack:
+        if not os.environ.get("DATABASE_URL") or (redis and not os.environ.get("REDIS_URL")):
+            if "app.piccolo_conf" in sys.modules:
+                raise RuntimeError("the tables were imported before DATABASE_URL was set")
+            from devstack.embedded import aensure_database, embedded_unless_set
+
+            emb = stack.enter_context(embedded_unless_set(
+                get_settings().var_dir, redis=redis, always_stop=always_stop))
+            if emb.database_url:
+                os.environ["DATABASE_URL"] = await aensure_database(emb.database_url, DB_NAME)
+            if emb.redis_url:
+                os.environ["REDIS_URL"] = emb.redis_url
+            get_settings.cache_clear()
+        os.environ.setdefault("PICCOLO_CONF", "app.piccolo_conf")
+        if migrate:
+            await apply_migrations()
+        if pool:
+            from app import db
+
+            await db.open_pool(max_size=4)
+            stack.push_async_callback(db.close_pool)
+        yield
+
+
+async def apply_migrations() -> None:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    response = await run_forwards(app_name="portal", migration_id="all", fake=False)
+    if not response.success:
+        raise SystemExit(f"migration failed: {response.message}")
+
+
+async def cmd_migrate(args: argparse.Namespace) -> int:
+    async with services(pool=False):
+        print("migrations applied")
+    return 0
+
+
+async def cmd_import_billing(args: argparse.Namespace) -> int:
+    async with services():
+        from app.billing.directory import ImportFailed, import_billing
+
+        try:
+            report = await import_billing(Path(args.directory))
+        except ImportFailed as exc:
+            for line in exc.errors:
+                print(line, file=sys.stderr)
+            print(f"import failed: {len(exc.errors)} error(s), nothing imported", file=sys.stderr)
+            return 1
+    for line in report.lines():
+        print(line)
+    return 0
+
+
+async def cmd_demo_data(args: argparse.Namespace) -> int:
+    async with services():
+        from app.demo import load_demo_data
+
+        report = await load_demo_data(get_settings().var_dir / "demo-billing")
+    for line in report.lines():
+        print(line)
+    print_logins()
+    return 0
+
+
+async def cmd_window(args: argparse.Namespace) -> int:
+    from app.domain.calendar import WorkingCalendar, parse_period, submission_window
+
+    try:
+        period = parse_period(args.period)
+        overrides = await load_overrides_if_available()
+        opens, closes = submission_window(period, args.deadline_day, WorkingCalendar(overrides))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{opens.isoformat()} {closes.isoformat()}")
+    return 0
+
+
+async def load_overrides_if_available() -> dict:
+    """Operator overrides from the database when one is configured or already running."""
+    if not os.environ.get("DATABASE_URL") and not (
+        get_settings().var_dir / "pg" / "postmaster.pid"
+    ).exists():
+        return {}
+    try:
+        async with services(migrate=False):
+            from app.queries.calendar import load_overrides
+
+            return await load_overrides()
+    except Exception as exc:  # the window rule still works on the bare calendar
+        log.warning("calendar overrides unavailable: %s", exc)
+        return {}
+
+
+async def cmd_create_operator(args: argparse.Namespace) -> int:
+    from app.domain.passwords import password_problems
+    from app.i18n import gettext
+
+    password = os.environ.get("OPERATOR_PASSWORD") or getpass.getpass("Password: ")
+    confirm = os.environ.get("OPERATOR_PASSWORD") or getpass.getpass("Repeat password: ")
+    problems = password_problems(password, confirm)
+    if problems:
+        for problem in problems:
+            print(problem.text(gettext), file=sys.stderr)
+        return 2
+    async with services():
+        from app.queries.users import create_operator
+        from app.security import hash_password
+
+        email = args.email.strip().lower()
+        password_hash = await asyncio.to_thread(hash_password, password)  # once
+        uid = await create_operator(email, args.name or email, password_hash)
+    print(f"operator {email} ready (id {uid})")
+    return 0
+
+
+async def cmd_refresh_archive(args: argparse.Namespace) -> int:
+    """Run the archive refresh once (what the worker does every ARCHIVE_REFRESH_MINUTES)."""
+    async with services(migrate=False):
+        from app.billing.refresh import refresh_archive
+
+        counts = await refresh_archive()
+    print(json.dumps(counts, sort_keys=True))
+    return 0
+
+
+async def cmd_compute_windows(args: argparse.Namespace) -> int:
+    """What the daily worker job does, once, now; prints the counts."""
+    async with services():
+        from app.queries.windows import compute_windows
+        from app.settings import today
+
+        counts = await compute_windows(today())
+    print(" ".join(f"{key}={value}" for key, value in counts.items()))
+    return 0
+
+
+def print_logins() -> None:
+    from app.demo import DEMO_OPERATOR, DEMO_SUBSCRIBER
+
+    print(f"  subscriber: {DEMO_SUBSCRIBER[0]} / {DEMO_SUBSCRIBER[1]}")
+    print(f"  operator:   {DEMO_OPERATOR[0]} / {DEMO_OPERATOR[1]}")
+
+
+def spawn_processes(settings, workers: int) -> list[subprocess.Popen]:
+    python = sys.executable
+    web = [python, "-m", "uvicorn", "app.asgi:app", "--host", settings.host,
+           "--port", str(settings.port), "--workers", str(workers),
+           "--no-access-log", "--timeout-graceful-shutdown", "5"]
+    worker = [python, "-m", "arq", "app.worker.WorkerSettings"]
+    env = dict(os.environ)
+    return [
+        subprocess.Popen(web, cwd=ROOT, env=env),
+        subprocess.Popen(worker, cwd=ROOT, env=env),
+    ]
+
+
+async def cmd_run(args: argparse.Namespace) -> int:
+    """Everything `make run` needs: services, migrations, demo data, web + worker."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    # `make run` owns the servers: it stops them even when it found them running.
+    async with services(redis=True, pool=not args.no_demo, always_stop=True):
+        if not args.no_demo:
+            from app.demo import load_demo_data
+
+            await load_demo_data(get_settings().var_dir / "demo-billing")
+        settings = get_settings()
+        children = spawn_processes(settings, args.workers or settings.web_workers)
+        try:
+            print(f"\nПортал: http://{settings.host}:{settings.port}/", flush=True)
+            print("Demo logins:")
+            print_logins()
+            print("Press Ctrl+C to stop.\n", flush=True)
+            while not stopping.is_set():
+                if any(child.poll() is not None for child in children):
+                    log.error("a child process exited; stopping")
+                    break
+                try:
+                    await asyncio.wait_for(stopping.wait(), 0.3)
+                except TimeoutError:
+                    pass
+        finally:
+            await asyncio.to_thread(stop_children, children)
+    print("stopped", flush=True)
+    return 0
+
+
+def stop_children(children: list[subprocess.Popen], timeout: float = 10) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        try:
+            child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply migrations").set_defaults(func=cmd_migrate)
+    p = sub.add_parser("import-billing", help="upsert the billing directory from DIR")
+    p.add_argument("directory")
+    p.set_defaults(func=cmd_import_billing)
+    sub.add_parser("demo-data", help="load the demo dataset").set_defaults(func=cmd_demo_data)
+    p = sub.add_parser("window", help="print the submission window of a period")
+    p.add_argument("--deadline-day", type=int, required=True)
+    p.add_argument("--period", required=True, help="YYYY-MM")
+    p.set_defaults(func=cmd_window)
+    p = sub.add_parser("create-operator", help="create an operator account")
+    p.add_argument("email")
+    p.add_argument("--name", default="")
+    p.set_defaults(func=cmd_create_operator)
+    sub.add_parser(
+        "refresh-archive", help="hand transmitted readings to billing and record its answers",
+    ).set_defaults(func=cmd_refresh_archive)
+    sub.add_parser(
+        "compute-windows",
+        help="store the submission windows of the current and next period of every contract",
+    ).set_defaults(func=cmd_compute_windows)
+    p = sub.add_parser("run", help="serve web + worker (what `make run` does)")
+    p.add_argument("--workers", type=int, default=0)
+    p.add_argument("--no-demo", action="store_true")
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return asyncio.run(args.func(args)) or 0

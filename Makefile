@@ -43,8 +43,9 @@ i18n: $(STAMP) ## extract messages, update catalogs, compile them
 	$(PYBABEL) update -i locale/messages.pot -d locale -D messages --no-fuzzy-matching
 	$(PYBABEL) compile -d locale -D messages
 
-lint: $(STAMP) ## ruff
+lint: $(STAMP) ## ruff and the import-linter layer contracts (.importlinter)
 	$(VENV)/bin/ruff check app bench devstack tests
+	$(VENV)/bin/lint-imports --no-cache
 
 clean: ## remove the venv and var/ (data of the embedded servers included)
 	rm -rf $(VENV) var

@@ -79,6 +79,15 @@ class User(Table, tablename="portal_user"):
     locale = Varchar(length=5, default="ru")
     is_active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    # «Уведомления» on «Профиль» (SPEC §9): which mails the user wants; all on by default.
+    notify_window_open = Boolean(default=True)
+    notify_last_day = Boolean(default=True)
+    notify_results = Boolean(default=True)
+    notify_verification = Boolean(default=True)
+    notify_receipt = Boolean(default=True)
+    # Bumped to end every session of the user (password change, «Выйти на всех устройствах»):
+    # a session remembers the generation it was created with; an older one is anonymous.
+    session_generation = Integer(default=0)
 
 
 class BillingBatch(Table):
@@ -186,3 +195,23 @@ class PasswordReset(Table):
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class EmailChange(Table):
+    """A pending «Сменить адрес электронной почты»: the link mailed to the new address."""
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    new_email = Varchar(length=254)
+    token_hash = Varchar(length=64, unique=True)
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class CalendarToken(Table):
+    """The user's secret «Календарь сроков» link; only its SHA-256 is stored."""
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)

@@ -23,7 +23,8 @@ DEMO_PASSWORD = "demopass2026"
 DEMO_EMAIL = "demo@izhvodokanal.example"
 TABLES = [
     "reading_audit", "reading", "billing_batch", "submission_window", "contract_link",
-    "connection_request", "audit_event", "password_reset", "portal_user", "meter",
+    "connection_request", "audit_event", "password_reset", "email_change", "calendar_token",
+    "portal_user", "meter",
     "connection_point", "contract", "counterparty", "calendar_override",
 ]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from typing import Any
 
 from arq import cron
@@ -24,26 +23,15 @@ async def send_email(ctx: dict[str, Any], to: str, subject: str, body: str) -> d
 
 
 async def refresh_archive(ctx: dict[str, Any]) -> dict[str, int]:
-    """Hand transmitted readings to billing and record its answers (R7)."""
+    """Hand transmitted readings to billing and record its answers (R7).
+
+    `ctx["refresh_crash_hook"]`, if an `on_startup` put one there, is called at each step
+    boundary of the refresh (see `app.billing.refresh.CrashHook`). The product sets none; the
+    reliability tests run a `WorkerSettings` subclass that does
+    (tests/reliability/paused_worker.py)."""
     from app.billing.refresh import refresh_archive as run_refresh
 
-    return await run_refresh(crash_hook=_test_pause_hook())
-
-
-def _test_pause_hook():
-    """Tests only (tests/reliability/test_worker_killed.py): with TEST_REFRESH_PAUSE_AT=<step>
-    the job stops at that step boundary, writes VAR_DIR/refresh-paused-<step> and waits, so
-    the test can kill -9 the worker exactly there. Unset (always, outside tests): no hook."""
-    step = os.environ.get("TEST_REFRESH_PAUSE_AT")
-    if not step:
-        return None
-
-    async def pause(name: str) -> None:
-        if name == step:
-            (get_settings().var_dir / f"refresh-paused-{name}").touch()
-            await asyncio.sleep(3600)
-
-    return pause
+    return await run_refresh(crash_hook=ctx.get("refresh_crash_hook"))
 
 
 def refresh_schedule(every_minutes: int) -> dict[str, set[int] | None]:

@@ -6,8 +6,6 @@ index (so double clicks, retries and two tabs collapse onto one row) plus its au
 
 from __future__ import annotations
 
-import asyncio
-import os
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -17,7 +15,6 @@ from app.domain.grid import MeterHistory
 from app.domain.readings import MAX_HISTORY, PreviousReading
 from app.domain.vocabulary import ReadingSource, ReadingStatus
 from app.domain.writes import WRITABLE_SQL, StoredReading, WriteOutcome, may_write, refusal
-from app.settings import get_settings
 
 ACCEPTED, REJECTED = ReadingStatus.accepted, ReadingStatus.rejected
 TRANSMITTED = ReadingStatus.transmitted
@@ -209,7 +206,6 @@ async def write_readings(user_id: int, period: date, writes: list[ReadingWrite]
         unseen = [m for m in meters if m not in written and m not in old]
         if unseen:  # a live reading appeared without the grid's lock (the billing import)
             old.update({r["meter"]: r for r in await db.fetch(LIVE_SQL, unseen, period)})
-        await _test_slow_transmit(writes)
     results = {r["meter"]: WriteResult(WriteOutcome.written, _stored(r)) for r in changed}
     for w in writes:
         if w.meter_id not in results:  # not written: a live reading refused it
@@ -218,12 +214,3 @@ async def write_readings(user_id: int, period: date, writes: list[ReadingWrite]
                 refusal(stored, w.status, w.value, w.read_on), stored)
     return results
 
-
-async def _test_slow_transmit(writes: list[ReadingWrite]) -> None:
-    """Tests only (tests/reliability/test_web_killed.py): with TEST_SLOW_TRANSMIT=<seconds> a
-    transmit waits inside its transaction, after the rows are written and before the commit,
-    leaving VAR_DIR/transmit-paused, so the test can kill -9 the web process there."""
-    seconds = os.environ.get("TEST_SLOW_TRANSMIT")
-    if seconds and any(w.status == TRANSMITTED for w in writes):
-        (get_settings().var_dir / "transmit-paused").touch()
-        await asyncio.sleep(float(seconds))

@@ -1,10 +1,12 @@
 """kill -9 of the real ARQ worker in the middle of refresh_archive, then a rerun: every
 transmitted reading reaches billing once and gets exactly one answer (nothing lost or doubled).
 
-The worker is `python -m arq app.worker.WorkerSettings` with TEST_REFRESH_PAUSE_AT=<step>
-(app/worker.py): at that step boundary the job leaves a marker file and waits, and the test
-SIGKILLs the process there. tests/integration/test_refresh_archive.py covers every step
-in-process and with os._exit; this adds the real worker, killed from outside.
+The worker is `python -m arq tests.reliability.paused_worker.Settings`, the product's
+WorkerSettings whose on_startup hands the refresh job a crash hook: at the step boundary given
+by PAUSE_REFRESH_AT the job leaves a marker file and waits, and the test SIGKILLs the process
+there (no marker within 90 s fails the test, so the kill point is proven reached).
+tests/integration/test_refresh_archive.py covers every step in-process and with os._exit;
+this adds the real worker, killed from outside.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import pytest
 from tests.helpers import ROOT, VAR_DIR, flush_redis, in_thread, load_demo_sync, sql
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
+
+PAUSED_WORKER = "tests.reliability.paused_worker.Settings"  # importable from cwd=ROOT
 
 
 def outbox_rows() -> list[dict]:
@@ -87,9 +91,9 @@ def test_worker_killed_mid_refresh_then_rerun(step):
     assert len(readings) == 12
     marker = VAR_DIR / f"refresh-paused-{step}"
     marker.unlink(missing_ok=True)
-    env = {**os.environ, "VAR_DIR": str(VAR_DIR), "TEST_REFRESH_PAUSE_AT": step}
+    env = {**os.environ, "VAR_DIR": str(VAR_DIR), "PAUSE_REFRESH_AT": step}
     log = (VAR_DIR / f"worker-{step}.log").open("wb")
-    worker = subprocess.Popen([sys.executable, "-m", "arq", "app.worker.WorkerSettings"],
+    worker = subprocess.Popen([sys.executable, "-m", "arq", PAUSED_WORKER],
                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         enqueue_refresh()

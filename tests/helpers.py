@@ -253,14 +253,3 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self._log_fh.close()
-
-
-def browser_login(page, url: str, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> None:
-    """Log in through the «Вход в ваш кабинет» block in Chromium; waits for the success text."""
-    from playwright.sync_api import expect
-
-    page.goto(url + "/")
-    page.get_by_label("Адрес электронной почты").fill(email)
-    page.get_by_label("Пароль").fill(password)
-    page.get_by_role("button", name="Войти").click()
-    expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()

@@ -11,7 +11,8 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import ROOT, VAR_DIR, browser_login, load_demo_sync, sql
+from tests.e2e.pages import ArchivePage, LoginPage
+from tests.helpers import ROOT, VAR_DIR, load_demo_sync, sql
 
 pytestmark = pytest.mark.e2e
 
@@ -58,21 +59,16 @@ def transmit_two_and_refresh() -> dict:
 def test_refreshed_reading_is_in_the_archive_under_its_contract_and_dates(server, page: Page):
     data = transmit_two_and_refresh()
     day = data["day"]
-    browser_login(page, server.url)
-    page.get_by_role("link", name="Архив показаний").click()
-    expect(page.get_by_role("heading", name="Сведения о предыдущих показаниях")).to_be_visible()
-    expect(page.get_by_label("Адрес точки подключения")).to_have_value("")  # «Выбрать адрес»
+    LoginPage(page, server.url).login()
+    archive = ArchivePage(page, server.url).open_from_menu()
+    expect(archive.point).to_have_value("")  # «Выбрать адрес»
 
-    page.get_by_label("Дата от").fill(day.isoformat())
-    page.get_by_label("Дата до").fill(day.isoformat())
-    with page.expect_response(re.compile(r"/archive\?")) as response:
-        page.get_by_role("button", name="Применить фильтр").click()
-    assert response.value.status == 200
+    assert archive.filter(date_from=day, date_to=day).status == 200
     expect(page).to_have_url(re.compile(rf"date_from={day.isoformat()}&date_to={day.isoformat()}"))
 
-    group = page.locator('tbody[data-contract="15303"]')
-    expect(group.get_by_role("rowheader", name="ООО «Ромашка», №15303")).to_be_visible()
-    rows = group.locator("tr:not(.group-title)")
+    title = archive.group(15303).get_by_role("rowheader", name="ООО «Ромашка», №15303")
+    expect(title).to_be_visible()
+    rows = archive.rows(15303)
     expect(rows).to_have_count(1)  # the rejected one is not in the archive
     expect(rows.first).to_contain_text(data["good"]["serial"])
     expect(rows.first).to_contain_text(day.strftime("%d.%m.%Y"))
@@ -81,37 +77,28 @@ def test_refreshed_reading_is_in_the_archive_under_its_contract_and_dates(server
 
     # the filter lives in the URL: a bookmark (full page load) shows the same result
     page.reload()
-    expect(page.locator('tbody[data-contract="15303"] tr:not(.group-title)')).to_have_count(1)
-    expect(page.get_by_label("Дата от")).to_have_value(day.isoformat())
+    expect(archive.rows(15303)).to_have_count(1)
+    expect(archive.date_from).to_have_value(day.isoformat())
 
     # its own address keeps it; the other contract's address hides it
-    page.get_by_label("Адрес точки подключения").select_option(str(data["good"]["point"]))
-    with page.expect_response(re.compile(r"/archive\?")):
-        page.get_by_role("button", name="Применить фильтр").click()
-    expect(page.locator('tbody[data-contract="15303"] tr:not(.group-title)')).to_have_count(1)
+    archive.filter(point=data["good"]["point"])
+    expect(archive.rows(15303)).to_have_count(1)
     other = sql("""SELECT p.id FROM connection_point p JOIN contract c ON c.id = p.contract
                    WHERE c.billing_id = 15304 LIMIT 1""")
-    page.get_by_label("Адрес точки подключения").select_option(str(other[0]["id"]))
-    with page.expect_response(re.compile(r"/archive\?")):
-        page.get_by_role("button", name="Применить фильтр").click()
+    archive.filter(point=other[0]["id"])
     expect(page.get_by_text("Принятых показаний за выбранный период нет.")).to_be_visible()
-    expect(page.get_by_label("Дата от")).to_have_value(day.isoformat())
+    expect(archive.date_from).to_have_value(day.isoformat())
 
     # the reset brings back all addresses and empty dates: both contracts' groups
-
-    with page.expect_response(re.compile(r"/archive")):
-        page.get_by_role("link", name="Сбросить фильтр").click()
+    archive.reset()
     expect(page).to_have_url(re.compile(r"/archive$"))
-    expect(page.get_by_label("Адрес точки подключения")).to_have_value("")
-    expect(page.get_by_label("Дата от")).to_have_value("")
-    expect(page.get_by_label("Дата до")).to_have_value("")
+    expect(archive.point).to_have_value("")
+    expect(archive.date_from).to_have_value("")
+    expect(archive.date_to).to_have_value("")
     found = re.compile(r"Найдено показаний: \d+\. Страница 1 из \d+\.")
     expect(page.get_by_text(found)).to_be_visible()
-    first = page.locator('tbody[data-contract="15303"] tr:not(.group-title)').first
-    expect(first).to_contain_text(day.strftime("%d.%m.%Y"))  # newest first
-    page.get_by_label("Дата от").fill(day.replace(day=1).isoformat())
-    with page.expect_response(re.compile(r"/archive\?")):
-        page.get_by_role("button", name="Применить фильтр").click()
+    expect(archive.rows(15303).first).to_contain_text(day.strftime("%d.%m.%Y"))  # newest first
+    archive.filter(date_from=day.replace(day=1))
     expect(page.get_by_role("rowheader", name="ООО «Ромашка», №15304")).to_be_visible()
 
     rejected = sql("SELECT status, reject_reason FROM reading WHERE meter = $1 AND read_on = $2",
@@ -121,16 +108,12 @@ def test_refreshed_reading_is_in_the_archive_under_its_contract_and_dates(server
 
 
 def test_date_from_after_date_to_keeps_values_and_explains(server, page: Page):
-    browser_login(page, server.url)
-    page.goto(server.url + "/archive")
-    page.get_by_label("Дата от").fill("2024-05-10")
-    page.get_by_label("Дата до").fill("2024-05-01")
-    with page.expect_response(re.compile(r"/archive\?")) as response:
-        page.get_by_role("button", name="Применить фильтр").click()
-    assert response.value.status == 422
+    LoginPage(page, server.url).login()
+    archive = ArchivePage(page, server.url).goto()
+    assert archive.filter(date_from="2024-05-10", date_to="2024-05-01").status == 422
     expect(page.get_by_text("«Дата от» не может быть позже «Даты до»")).to_be_visible()
-    expect(page.get_by_label("Дата от")).to_have_value("2024-05-10")
-    expect(page.get_by_label("Дата до")).to_have_value("2024-05-01")
+    expect(archive.date_from).to_have_value("2024-05-10")
+    expect(archive.date_to).to_have_value("2024-05-01")
 
 
 def test_operator_refreshes_now_and_downloads_the_batch_file(server, page: Page):
@@ -147,7 +130,7 @@ def test_operator_refreshes_now_and_downloads_the_batch_file(server, page: Page)
         meter["id"], meter["period"], meter["value"] + 1, meter["read_on"])
     before = {r["uid"] for r in sql("SELECT uid FROM billing_batch")}
 
-    browser_login(page, server.url, "operator@izhvodokanal.example", "operpass2026")
+    LoginPage(page, server.url).login_operator()
     page.goto(server.url + "/operator")
     with page.expect_response(re.compile(r"/operator/batches/refresh")):
         page.get_by_role("button", name="Обновить архив сейчас").click()

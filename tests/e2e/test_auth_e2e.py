@@ -8,6 +8,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.pages import LoginPage
 from tests.helpers import VAR_DIR, load_demo_sync, read_mail
 
 pytestmark = pytest.mark.e2e
@@ -20,7 +21,7 @@ def server(live_server_factory):
 
 
 def test_register_login_and_go_to_connection_request(server, page: Page):
-    page.goto(server.url + "/")
+    login = LoginPage(page, server.url).goto()
     expect(page.get_by_role("heading", name="Вход в ваш кабинет")).to_be_visible()
     page.get_by_role("link", name="Зарегистрироваться.").click()
     page.get_by_label("Адрес электронной почты").fill("e2e.user@example.ru")
@@ -33,27 +34,23 @@ def test_register_login_and_go_to_connection_request(server, page: Page):
     page.get_by_label("Я даю согласие на обработку персональных данных").check()
     page.get_by_role("button", name="Зарегистрироваться").click()
     expect(page.get_by_text("Регистрация завершена")).to_be_visible()
-    page.get_by_label("Адрес электронной почты").fill("e2e.user@example.ru")
-    page.get_by_label("Пароль").fill("e2e-password-1")
-    page.get_by_role("button", name="Войти").click()
+    login.sign_in("e2e.user@example.ru", "e2e-password-1")
     expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()
     page.get_by_role("link", name="Перейти к “Заявке на подключение”").click()
     expect(page).to_have_url(re.compile(r"/connect$"))
 
 
 def test_wrong_password_shows_error_and_keeps_email(server, page: Page):
-    page.goto(server.url + "/")
-    page.get_by_label("Адрес электронной почты").fill("demo@izhvodokanal.example")
-    page.get_by_label("Пароль").fill("wrong-password")
-    page.get_by_role("button", name="Войти").click()
+    login = LoginPage(page, server.url).goto()
+    login.sign_in("demo@izhvodokanal.example", "wrong-password")
     expect(page.get_by_text("Ошибка входа. Неверное имя пользователя/ пароль")).to_be_visible()
-    expect(page.get_by_label("Адрес электронной почты")).to_have_value("demo@izhvodokanal.example")
+    expect(login.email).to_have_value("demo@izhvodokanal.example")
 
 
 def test_reminder_mail_link_sets_new_password(server, page: Page):
     mail_dir = VAR_DIR / "mail"
     before = set(mail_dir.glob("*.eml")) if mail_dir.exists() else set()
-    page.goto(server.url + "/")
+    login = LoginPage(page, server.url).goto()
     page.get_by_role("link", name="Напомнить.").click()
     page.get_by_label("Адрес электронной почты").fill("demo@izhvodokanal.example")
     page.get_by_role("button", name="Напомнить").click()
@@ -70,7 +67,5 @@ def test_reminder_mail_link_sets_new_password(server, page: Page):
     page.get_by_label("Подтверждение пароля").fill("brand-new-pass-1")
     page.get_by_role("button", name="Сохранить пароль").click()
     expect(page.get_by_text("Пароль изменён")).to_be_visible()
-    page.get_by_label("Адрес электронной почты").fill("demo@izhvodokanal.example")
-    page.get_by_label("Пароль").fill("brand-new-pass-1")
-    page.get_by_role("button", name="Войти").click()
+    login.sign_in("demo@izhvodokanal.example", "brand-new-pass-1")
     expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()

@@ -16,7 +16,8 @@ from datetime import date
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import ROOT, VAR_DIR, browser_login, load_demo_sync, sql
+from tests.e2e.pages import ArchivePage, GridPage, LoginPage
+from tests.helpers import ROOT, VAR_DIR, load_demo_sync, sql
 
 pytestmark = pytest.mark.e2e
 
@@ -43,16 +44,17 @@ def two_meters() -> list[dict]:
 def test_rejected_reading_shows_red_with_reason_and_accepted_one_in_archive(server, page: Page):
     accepted, rejected = two_meters()
     today = date.today()
-    browser_login(page, server.url)
-    page.goto(server.url + "/readings/cold")
+    LoginPage(page, server.url).login()
+    grid = GridPage(page, server.url).goto("cold")
     for meter in (accepted, rejected):
-        page.locator(f"#value-{meter['id']}").fill(str(int(meter["value"]) + 3))
-    with page.expect_response(lambda r: r.request.method == "POST"
-                              and r.url.endswith("/readings/cold")) as sent:
-        page.get_by_role("button", name="Передать значения").click()
-    assert sent.value.status == 200
-    expect(page.locator(f"#fb-{accepted['id']} .status-transmitted")).to_be_visible()
-    expect(page.locator(f"#fb-{rejected['id']} .status-transmitted")).to_be_visible()
+        grid.fill(meter["id"], str(int(meter["value"]) + 3))
+    assert grid.transmit().status == 200
+    expect(grid.feedback(accepted["id"]).locator(".status-transmitted")).to_be_visible()
+    expect(grid.feedback(rejected["id"]).locator(".status-transmitted")).to_be_visible()
+    saved = sql("""SELECT meter, value FROM reading WHERE meter = ANY($1::int[])
+                   AND status = 'transmitted'""", [accepted["id"], rejected["id"]])
+    assert {r["meter"]: int(r["value"]) for r in saved} == {
+        m["id"]: int(m["value"]) + 3 for m in (accepted, rejected)}
 
     # billing corrects its own last reading of the second meter upwards meanwhile
     sql("""UPDATE reading SET value = value + 100 WHERE meter = $1 AND period = $2""",
@@ -64,7 +66,7 @@ def test_rejected_reading_shows_red_with_reason_and_accepted_one_in_archive(serv
     assert '"accepted": 1' in done.stdout and '"rejected": 1' in done.stdout
 
     page.reload()
-    red = page.locator(f"#fb-{rejected['id']}")
+    red = grid.feedback(rejected["id"])
     expect(red.locator(".status-rejected")).to_have_text("отклонено")
     expect(red.locator(".reject-reason")).to_have_text(
         f"Показание {int(rejected['value']) + 3} меньше последнего принятого "
@@ -77,18 +79,15 @@ def test_rejected_reading_shows_red_with_reason_and_accepted_one_in_archive(serv
         " document.body.append(s); const v = getComputedStyle(s).color; s.remove(); return v; }",
         err.strip())
     assert reason_color == badge_color == probe  # the theme's error red
-    expect(page.locator(f"#value-{rejected['id']}")).not_to_have_attribute("readonly", "")
-    expect(page.locator(f"#row-{rejected['id']}")).to_have_class(re.compile(r"\brow-error\b"))
-    expect(page.locator(f"#row-{accepted['id']}")).to_have_class(re.compile(r"\brow-ok\b"))
-    expect(page.locator(f"#fb-{accepted['id']} .status-accepted")).to_be_visible()
-    expect(page.locator(f"#value-{accepted['id']}")).to_have_attribute("readonly", "")
+    expect(grid.value(rejected["id"])).not_to_have_attribute("readonly", "")
+    expect(grid.row(rejected["id"])).to_have_class(re.compile(r"\brow-error\b"))
+    expect(grid.row(accepted["id"])).to_have_class(re.compile(r"\brow-ok\b"))
+    expect(grid.feedback(accepted["id"]).locator(".status-accepted")).to_be_visible()
+    expect(grid.value(accepted["id"])).to_have_attribute("readonly", "")
 
-    page.get_by_role("link", name="Архив показаний").click()
-    page.get_by_label("Дата от").fill(today.isoformat())
-    page.get_by_label("Дата до").fill(today.isoformat())
-    with page.expect_response(re.compile(r"/archive\?")):
-        page.get_by_role("button", name="Применить фильтр").click()
-    rows = page.locator('tbody[data-contract="15303"] tr:not(.group-title)')
+    archive = ArchivePage(page, server.url).open_from_menu()
+    archive.filter(date_from=today, date_to=today)
+    rows = archive.rows(15303)
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(accepted["serial"])
     expect(rows.first).to_contain_text("портал")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import browser_login, load_demo_sync, sql
+from tests.e2e.pages import GridPage, LoginPage
+from tests.helpers import load_demo_sync, sql
 
 pytestmark = pytest.mark.e2e
 
@@ -28,17 +29,15 @@ def test_consent_checkbox_sits_beside_its_label(server, page: Page):
 
 def test_grid_with_a_transmitted_row_fits_1280px(server, page: Page):
     page.set_viewport_size({"width": 1280, "height": 900})
-    browser_login(page, server.url)
-    page.goto(server.url + "/readings/cold")
-    first = page.locator("input.grid-value").first
-    meter = int(first.get_attribute("id").removeprefix("value-"))
+    LoginPage(page, server.url).login()
+    grid = GridPage(page, server.url).goto("cold")
+    meter = grid.meter_id(0)
     previous = sql("""SELECT value FROM reading WHERE meter = $1 AND status = 'accepted'
                       ORDER BY period DESC LIMIT 1""", meter)[0]["value"]
-    first.fill(str(int(previous) + 1))
-    with page.expect_response(lambda r: r.request.method == "POST"
-                              and r.url.endswith("/readings/cold")):
-        page.get_by_role("button", name="Передать значения").click()
-    expect(page.locator(f"#fb-{meter}")).to_contain_text("передано, ожидает обработки")
+    assert grid.check(meter, str(int(previous) + 1)).status == 200
+    expect(grid.feedback(meter)).to_contain_text("Расход: 1,000")
+    grid.transmit()
+    expect(grid.feedback(meter)).to_contain_text("передано, ожидает обработки")
     # the state column (status, billing's reasons) is on screen, not scrolled off to the right
     table, scroller = page.evaluate("""() => {
         const t = document.querySelector('table.reading-grid');

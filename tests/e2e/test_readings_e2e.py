@@ -14,13 +14,13 @@ from unittest import mock
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import browser_login, load_demo_sync, sql
+from tests.e2e.pages import GridPage, LoginPage
+from tests.helpers import load_demo_sync, sql
 
 pytestmark = pytest.mark.e2e
 
 FROZEN = date(2026, 3, 18)
 PERIOD = date(2026, 3, 1)
-GRID_POST = "/readings/"
 
 PASTE_JS = """text => {
   const data = new DataTransfer();
@@ -58,10 +58,6 @@ def grid_meters(contract: int, kind: str) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-def is_grid_post(kind: str):
-    return lambda r: r.request.method == "POST" and r.url.endswith(GRID_POST + kind)
-
-
 def statuses(meter_ids: list[int]) -> dict[int, str]:
     rows = sql("""SELECT meter, status FROM reading WHERE meter = ANY($1::int[]) AND period = $2
                   AND status <> 'rejected'""", meter_ids, PERIOD)
@@ -76,36 +72,30 @@ def test_cold_grid_by_keyboard_and_paste(server, contract_id, page: Page):
     values[bad] = "12,5"  # not whole m³: this row must turn red
     ids = [m["id"] for m in meters]
 
-    browser_login(page, server.url)
-    page.goto(f"{server.url}/readings/cold?contract={contract_id}")
+    LoginPage(page, server.url).login()
+    grid = GridPage(page, server.url).goto("cold", contract_id)
     expect(page.get_by_text("Срок передачи до 20 числа текущего месяца")).to_be_visible()
-    inputs = page.locator("input.grid-value")
+    inputs = grid.inputs
     inputs.first.focus()
-    for value in values[:10]:
-        page.keyboard.type(value)
-        page.keyboard.press("Enter")
+    grid.type_down(values[:10])
     expect(inputs.nth(10)).to_be_focused()
     page.evaluate(PASTE_JS, "\n".join(values[10:15]) + "\n")
     for i in range(10, 15):
         expect(inputs.nth(i)).to_have_value(values[i])
     expect(inputs.nth(14)).to_be_focused()
     # the inline check ran for a typed row and a pasted one, without a reload
-    expect(page.locator(f"#fb-{ids[0]}")).to_contain_text("Расход: 1,000")
-    expect(page.locator(f"#fb-{ids[14]}")).to_contain_text("Расход")
-    expect(page.locator(f"#fb-{ids[bad]}")).to_contain_text("только чёрные цифры")
+    expect(grid.feedback(ids[0])).to_contain_text("Расход: 1,000")
+    expect(grid.feedback(ids[14])).to_contain_text("Расход")
+    expect(grid.feedback(ids[bad])).to_contain_text("только чёрные цифры")
 
-    with page.expect_response(is_grid_post("cold")) as saved:
-        page.keyboard.press("Control+s")
-    assert saved.value.status == 422  # one row could not be saved
-    expect(page.locator("#grid-message")).to_contain_text("Сохранено строк: 14.")
+    assert grid.save(keyboard=True).status == 422  # one row could not be saved
+    expect(grid.message).to_contain_text("Сохранено строк: 14.")
     assert set(statuses(ids).values()) == {"draft"} and len(statuses(ids)) == 14
 
-    with page.expect_response(is_grid_post("cold")) as sent:
-        page.keyboard.press("Control+Enter")
-    assert sent.value.status == 422
-    expect(page.locator("tr.row-ok")).to_have_count(14)
-    expect(page.locator("tr.row-error")).to_have_count(1)
-    red = page.locator(f"#row-{ids[bad]}")
+    assert grid.transmit(keyboard=True).status == 422
+    expect(grid.ok_rows).to_have_count(14)
+    expect(grid.error_rows).to_have_count(1)
+    red = grid.row(ids[bad])
     expect(red).to_have_class("row-error")
     expect(red).to_contain_text("только чёрные цифры")
     expect(inputs.nth(bad)).to_have_value("12,5")
@@ -120,44 +110,36 @@ def test_cold_grid_by_keyboard_and_paste(server, contract_id, page: Page):
 def test_hot_grid_volumes_with_decimal_comma(server, contract_id, page: Page):
     meters = grid_meters(contract_id, "hot")
     ids = [m["id"] for m in meters]
-    browser_login(page, server.url)
-    page.goto(f"{server.url}/readings/hot?contract={contract_id}")
+    LoginPage(page, server.url).login()
+    grid = GridPage(page, server.url).goto("hot", contract_id)
     expect(page.get_by_text("Срок передачи до 18 числа текущего месяца")).to_be_visible()
-    inputs = page.locator("input.grid-value")
-    inputs.first.focus()
-    for value in ("12,345", "1,2345"):
-        page.keyboard.type(value)
-        page.keyboard.press("Enter")
-    expect(page.locator(f"#fb-{ids[1]}")).to_contain_text("не более чем с тремя знаками")
-    with page.expect_response(is_grid_post("hot")):
-        page.keyboard.press("Control+s")
-    expect(page.locator("#grid-message")).to_contain_text("Сохранено строк: 1.")
-    with page.expect_response(is_grid_post("hot")):
-        page.keyboard.press("Control+Enter")
-    expect(page.locator(f"#row-{ids[0]}")).to_have_class("row-ok")
-    expect(page.locator(f"#row-{ids[1]}")).to_have_class("row-error")
+    grid.inputs.first.focus()
+    grid.type_down(["12,345", "1,2345"])
+    expect(grid.feedback(ids[1])).to_contain_text("не более чем с тремя знаками")
+    grid.save(keyboard=True)
+    expect(grid.message).to_contain_text("Сохранено строк: 1.")
+    grid.transmit(keyboard=True)
+    expect(grid.row(ids[0])).to_have_class("row-ok")
+    expect(grid.row(ids[1])).to_have_class("row-error")
     assert statuses(ids) == {ids[0]: "transmitted"}
     [row] = sql("SELECT value FROM reading WHERE meter = $1 AND period = $2", ids[0], PERIOD)
     assert str(row["value"]) == "12.345"
     page.reload()
-    expect(inputs.nth(0)).to_have_value("12,345")
-    expect(page.locator(f"#fb-{ids[0]}")).to_contain_text("передано, ожидает обработки")
+    expect(grid.inputs.nth(0)).to_have_value("12,345")
+    expect(grid.feedback(ids[0])).to_contain_text("передано, ожидает обработки")
 
 
 def test_transmit_outside_the_window_is_refused(contract_id, live_server_factory, page: Page):
     later = live_server_factory(APP_TODAY="2026-03-25")  # March closed, April opens 18.04
     meter = grid_meters(contract_id, "cold")[0]
-    browser_login(page, later.url)
-    page.goto(f"{later.url}/readings/cold?contract={contract_id}")
-    expect(page.locator("#period-select")).to_have_value("2026-04")
-    inputs = page.locator("input.grid-value")
-    inputs.first.focus()
+    LoginPage(page, later.url).login()
+    grid = GridPage(page, later.url).goto("cold", contract_id)
+    expect(grid.period).to_have_value("2026-04")
+    grid.inputs.first.focus()
     page.keyboard.type(str(int(meter["previous"]) + 1))
-    with page.expect_response(is_grid_post("cold")) as sent:
-        page.keyboard.press("Control+Enter")
-    assert sent.value.status == 422
-    expect(page.locator("#grid-message")).to_contain_text(
+    assert grid.transmit(keyboard=True).status == 422
+    expect(grid.message).to_contain_text(
         "Передача показаний за Апрель 2026 откроется 18.04.2026")
-    expect(inputs.first).to_have_value(str(int(meter["previous"]) + 1))
+    expect(grid.inputs.first).to_have_value(str(int(meter["previous"]) + 1))
     assert sql("SELECT id FROM reading WHERE meter = $1 AND period = '2026-04-01'",
                meter["id"]) == []

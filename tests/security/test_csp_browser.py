@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.pages import LoginPage
 from tests.helpers import load_demo_sync
 from tests.security.route_inventory import endpoints
 
@@ -48,21 +49,11 @@ class Violations:
         return page.evaluate("() => window.__csp || []")
 
 
-def sign_in(page: Page, url: str, role: str) -> None:
-    email, password = LOGINS[role]
-    page.goto(url + "/")
-    page.get_by_label("Адрес электронной почты").fill(email)
-    page.get_by_label("Пароль").fill(password)
-    with page.expect_response(lambda r: r.url.endswith("/login")):
-        page.get_by_role("button", name="Войти").click()
-    expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()
-
-
 @pytest.mark.parametrize("role", ["anonymous", "subscriber", "operator"])
 def test_no_csp_violation_on_any_page(server, page: Page, role):
     violations = Violations(page)
     if role != "anonymous":
-        sign_in(page, server.url, role)
+        LoginPage(page, server.url).login(*LOGINS[role])
     for path in PAGES:
         page.goto(server.url + path)
         page.wait_for_load_state("load")
@@ -72,13 +63,9 @@ def test_no_csp_violation_on_any_page(server, page: Page, role):
 
 def test_htmx_swaps_cause_no_csp_violation(server, page: Page):
     violations = Violations(page)
-    page.goto(server.url + "/")
+    login = LoginPage(page, server.url).goto()
     violations.listen_in_page(page)
-    page.get_by_label("Адрес электронной почты").fill("demo@izhvodokanal.example")
-    page.get_by_label("Пароль").fill("wrong-password")
-    with page.expect_response(lambda r: r.url.endswith("/login")) as response:
-        page.get_by_role("button", name="Войти").click()
-    assert response.value.status == 422
+    assert login.sign_in("demo@izhvodokanal.example", "wrong-password").status == 422
     expect(page.get_by_text("Ошибка входа. Неверное имя пользователя/ пароль")).to_be_visible()
     assert page.evaluate("() => document.querySelectorAll('style').length") == 0
     assert not violations.in_page(page) and not violations.seen, violations.seen

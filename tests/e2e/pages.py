@@ -1,0 +1,232 @@
+"""Page objects for the end-to-end tests (the piccolo_admin e2e style): one class per screen
+holds its selectors and its actions; the tests keep the assertions.
+
+Every action that sends a request waits for that request's response
+(`page.expect_response`), never for a fixed time, and returns it for the test to judge.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from playwright.sync_api import Locator, Page, Response, expect
+
+from tests.helpers import DEMO_EMAIL, DEMO_PASSWORD
+
+OPERATOR_EMAIL, OPERATOR_PASSWORD = "operator@izhvodokanal.example", "operpass2026"
+SIGNED_IN = "Вы успешно авторизовались!"
+
+
+def _post_to(path: str):
+    """A response predicate: a POST whose URL ends with `path` (query string ignored)."""
+    return lambda r: r.request.method == "POST" and r.url.split("?")[0].endswith(path)
+
+
+class BasePage:
+    def __init__(self, page: Page, base_url: str) -> None:
+        self.page = page
+        self.base_url = base_url
+        self.menu = page.get_by_role("navigation", name="Меню")
+
+
+class LoginPage(BasePage):
+    """«Вход в ваш кабинет» on the home page (an htmx form: POST /login, then HX-Redirect)."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        super().__init__(page, base_url)
+        self.email = page.get_by_label("Адрес электронной почты")
+        self.password = page.get_by_label("Пароль")
+        self.button = page.get_by_role("button", name="Войти")
+
+    def goto(self) -> LoginPage:
+        self.page.goto(self.base_url + "/")
+        return self
+
+    def sign_in(self, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> Response:
+        """Fill the form on the current page and submit it; returns POST /login's response."""
+        self.email.fill(email)
+        self.password.fill(password)
+        with self.page.expect_response(_post_to("/login")) as response:
+            self.button.click()
+        return response.value
+
+    def login(self, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> LoginPage:
+        """Open the home page, sign in and wait for the greeting after the redirect."""
+        self.goto().sign_in(email, password)
+        expect(self.page.get_by_text(SIGNED_IN)).to_be_visible()
+        return self
+
+    def login_operator(self) -> LoginPage:
+        return self.login(OPERATOR_EMAIL, OPERATOR_PASSWORD)
+
+
+class GridPage(BasePage):
+    """/readings/cold and /readings/hot: one grid (templates/readings/grid.html).
+
+    A row is addressed by its meter id; `meter_id(index)` gives the id of the row at a
+    position in grid order.
+    """
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        super().__init__(page, base_url)
+        self.kind = "cold"
+        self.inputs = page.locator("input.grid-value")
+        self.message = page.locator("#grid-message")
+        self.period = page.locator("#period-select")
+        self.ok_rows = page.locator("tr.row-ok")
+        self.error_rows = page.locator("tr.row-error")
+
+    def goto(self, kind: str = "cold", contract: int | None = None) -> GridPage:
+        self.kind = kind
+        query = f"?contract={contract}" if contract is not None else ""
+        self.page.goto(f"{self.base_url}/readings/{kind}{query}")
+        return self
+
+    # ------------------------------------------------------------ rows
+
+    def meter_id(self, index: int) -> int:
+        """The meter id of the row at `index` (0-based, grid order)."""
+        return int(self.inputs.nth(index).get_attribute("id").removeprefix("value-"))
+
+    def value(self, meter: int) -> Locator:
+        return self.page.locator(f"#value-{meter}")
+
+    def date(self, meter: int) -> Locator:
+        return self.page.locator(f"#date-{meter}")
+
+    def row(self, meter: int) -> Locator:
+        return self.page.locator(f"#row-{meter}")
+
+    def feedback(self, meter: int) -> Locator:
+        """The row's state cell: inline check result, status, billing's reason."""
+        return self.page.locator(f"#fb-{meter}")
+
+    def fill(self, meter: int, value: str, read_on: str | None = None) -> GridPage:
+        """Type a value (and a reading date, as typed) into a row; its check is not awaited."""
+        self.value(meter).fill(str(value))
+        if read_on is not None:
+            self.date(meter).fill(read_on)
+        return self
+
+    def check(self, meter: int, value: str) -> Response:
+        """Fill a row and wait for its inline check (POST …/check, after htmx's delay)."""
+        with self.page.expect_response(_post_to(f"/readings/{self.kind}/check")) as response:
+            self.value(meter).fill(str(value))
+        return response.value
+
+    def type_down(self, values: list[str]) -> None:
+        """Type each value into the focused row and press Enter (to the next row)."""
+        for value in values:
+            self.page.keyboard.type(value)
+            self.page.keyboard.press("Enter")
+
+    # ------------------------------------------------------------ whole-grid actions
+
+    def _post(self, act) -> Response:
+        with self.page.expect_response(_post_to(f"/readings/{self.kind}")) as response:
+            act()
+        return response.value
+
+    def save(self, keyboard: bool = False) -> Response:
+        """«Сохранить значения» (or Ctrl+S in the focused row)."""
+        return self._post(lambda: self.page.keyboard.press("Control+s") if keyboard
+                          else self.page.get_by_role("button", name="Сохранить значения").click())
+
+    def transmit(self, keyboard: bool = False) -> Response:
+        """«Передать значения» (or Ctrl+Enter in the focused row)."""
+        return self._post(lambda: self.page.keyboard.press("Control+Enter") if keyboard
+                          else self.page.get_by_role("button", name="Передать значения").click())
+
+
+class ArchivePage(BasePage):
+    """«Архив показаний» (/archive): the filter is an htmx GET that pushes its URL."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        super().__init__(page, base_url)
+        self.heading = page.get_by_role("heading", name="Сведения о предыдущих показаниях")
+        self.point = page.get_by_label("Адрес точки подключения")
+        self.date_from = page.get_by_label("Дата от")
+        self.date_to = page.get_by_label("Дата до")
+
+    def goto(self) -> ArchivePage:
+        self.page.goto(self.base_url + "/archive")
+        return self
+
+    def open_from_menu(self) -> ArchivePage:
+        self.page.get_by_role("link", name="Архив показаний").click()
+        expect(self.heading).to_be_visible()
+        return self
+
+    def filter(self, date_from: date | str | None = None, date_to: date | str | None = None,
+               point: int | None = None) -> Response:
+        """Set the given fields and press «Применить фильтр»; returns the GET's response."""
+        for field, value in ((self.date_from, date_from), (self.date_to, date_to)):
+            if value is not None:
+                field.fill(value.isoformat() if isinstance(value, date) else value)
+        if point is not None:
+            self.point.select_option(str(point))
+        with self.page.expect_response(re.compile(r"/archive\?")) as response:
+            self.page.get_by_role("button", name="Применить фильтр").click()
+        return response.value
+
+    def reset(self) -> Response:
+        with self.page.expect_response(re.compile(r"/archive")) as response:
+            self.page.get_by_role("link", name="Сбросить фильтр").click()
+        return response.value
+
+    def group(self, contract_billing_id: int) -> Locator:
+        return self.page.locator(f'tbody[data-contract="{contract_billing_id}"]')
+
+    def rows(self, contract_billing_id: int) -> Locator:
+        """The reading rows of one contract's group (its title row left out)."""
+        return self.group(contract_billing_id).locator("tr:not(.group-title)")
+
+
+class ConnectPage(BasePage):
+    """«Заявка на подключение» (/connect, an htmx form)."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        super().__init__(page, base_url)
+        self.inn = page.get_by_label("ИНН компании")
+        self.number = page.get_by_label("Номер договора с МУП «Ижводоканал»")
+
+    def submit(self, inn: str, number: str) -> Response:
+        self.inn.fill(inn)
+        self.number.fill(number)
+        with self.page.expect_response(_post_to("/connect")) as response:
+            self.page.get_by_role("button", name="Отправить заявку").click()
+        return response.value
+
+
+class ContractsPage(BasePage):
+    """«Мои договора» (/contracts): «Удалить» asks to confirm, then an htmx POST."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        super().__init__(page, base_url)
+        self.heading = page.get_by_role("heading", name="Мои договора")
+
+    def goto(self) -> ContractsPage:
+        self.page.goto(self.base_url + "/contracts")
+        return self
+
+    def row(self, number: str) -> Locator:
+        return self.page.get_by_role("row").filter(has_text=number)
+
+    def delete(self, number: str) -> tuple[Response, str]:
+        """«Удалить» the row, accepting the confirmation; (POST's response, dialog text)."""
+        dialogs: list[str] = []
+
+        def accept(dialog) -> None:
+            dialogs.append(dialog.message)
+            dialog.accept()
+
+        self.page.once("dialog", accept)
+        with self.page.expect_response(_post_to("/delete")) as response:
+            self.row(number).get_by_role("link", name="Удалить").click()
+        return response.value, dialogs[0] if dialogs else ""
+
+    def delete_dismissed(self, number: str) -> None:
+        """«Удалить», then «Отмена» in the confirmation (nothing is sent)."""
+        self.page.once("dialog", lambda dialog: dialog.dismiss())
+        self.row(number).get_by_role("link", name="Удалить").click()

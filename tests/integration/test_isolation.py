@@ -47,7 +47,7 @@ ROUTES: list[Route] = [
     Route("GET", "/archive?point={point}"),
     Route("GET", "/archive?contract={contract}&point={point}", htmx=True),
     # Reading grids (issues 4, 5): a foreign contract is 404; a foreign meter id posted with
-    # the user's own contract is ignored (tests/integration/test_reading_grid.py).
+    # the user's own contract is ignored (tests/integration/test_readings.py).
     Route("GET", "/readings/cold?contract={contract}"),
     Route("GET", "/readings/hot?contract={contract}"),
     Route("GET", "/readings/cold?contract={contract}&period=2020-01", htmx=True),

@@ -5,7 +5,7 @@ The worker is `python -m arq tests.reliability.paused_worker.Settings`, the prod
 WorkerSettings whose on_startup hands the refresh job a crash hook: at the step boundary given
 by PAUSE_REFRESH_AT the job leaves a marker file and waits, and the test SIGKILLs the process
 there (no marker within 90 s fails the test, so the kill point is proven reached).
-tests/integration/test_refresh_archive.py covers every step in-process and with os._exit;
+tests/integration/test_billing_refresh.py covers every step in-process and with os._exit;
 this adds the real worker, killed from outside.
 """
 

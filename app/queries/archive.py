@@ -1,7 +1,8 @@
-"""The archive of accepted readings (R7) as one user may see it (R8): filter and page."""
+"""The archive of accepted readings (R7) as one user may see it (R8): filter, page, export."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -9,6 +10,7 @@ from decimal import Decimal
 from app import db
 
 PAGE_SIZE = 50
+EXPORT_BATCH = 2_000  # rows fetched from the server-side cursor at a time
 
 
 @dataclass(frozen=True)
@@ -70,19 +72,24 @@ JOIN reading r ON r.meter = m.id
 """
 
 
-def archive_page_sql(f: ArchiveFilter, page: int) -> tuple[str, list]:
-    """The page query (exposed for the EXPLAIN test)."""
+def archive_rows_sql(f: ArchiveFilter) -> tuple[str, list]:
+    """Every row of the filter in the screen's order (the page query and the export)."""
     where, args = _where(f)
-    args += [PAGE_SIZE, (page - 1) * PAGE_SIZE]
     sql = f"""
         SELECT c.id AS contract_id, c.billing_id AS contract_billing_id,
                cp.name AS counterparty_name, m.serial, m.address, r.value, r.read_on, r.source
         {FROM}
         JOIN counterparty cp ON cp.id = c.counterparty
         WHERE {where}
-        ORDER BY c.billing_id, r.read_on DESC, m.serial, r.id DESC
-        LIMIT ${len(args) - 1} OFFSET ${len(args)}"""
+        ORDER BY c.billing_id, r.read_on DESC, m.serial, r.id DESC"""
     return sql, args
+
+
+def archive_page_sql(f: ArchiveFilter, page: int) -> tuple[str, list]:
+    """The page query (exposed for the EXPLAIN test)."""
+    sql, args = archive_rows_sql(f)
+    args += [PAGE_SIZE, (page - 1) * PAGE_SIZE]
+    return f"{sql}\n        LIMIT ${len(args) - 1} OFFSET ${len(args)}", args
 
 
 def archive_count_sql(f: ArchiveFilter) -> tuple[str, list]:
@@ -100,6 +107,23 @@ async def archive_page(f: ArchiveFilter, page: int) -> tuple[list[ArchiveRow], i
     page = min(page, -(-total // PAGE_SIZE))
     sql, args = archive_page_sql(f, page)
     return [ArchiveRow(**dict(r)) for r in await db.fetch(sql, *args)], total, page
+
+
+async def archive_batches(f: ArchiveFilter,
+                          batch: int = EXPORT_BATCH) -> AsyncIterator[list[ArchiveRow]]:
+    """Every row of the filter, `batch` rows at a time, from a server-side cursor: the
+    export of 100 000 rows never holds more than one batch in this process.
+
+    The cursor lives in a read-only transaction on one pool connection, held until the
+    caller has consumed (or closed) the generator."""
+    sql, args = archive_rows_sql(f)
+    async with db.connection() as conn, conn.transaction(readonly=True):
+        # a cursor is planned for its first rows (cursor_tuple_fraction 0.1); this one is
+        # read to the end, so plan it like the plain query
+        await conn.execute("SET LOCAL cursor_tuple_fraction = 1")
+        cursor = await conn.cursor(sql, *args)
+        while records := await cursor.fetch(batch):
+            yield [ArchiveRow(**dict(r)) for r in records]
 
 
 async def user_points(user_id: int, contract_id: int | None = None) -> list[PointOption]:

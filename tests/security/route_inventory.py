@@ -51,7 +51,13 @@ PLAIN_KINDS = ("period",)
 _PATH_KIND_RE = re.compile(r"^(contract|point|meter|reading)(?:_id)?$")
 
 # (method, path) -> {"query"|"form": {request name: kind}} where the source scan cannot see it.
-SCOPE_OVERRIDES: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
+# The archive screen and its exports read the filter through parse_archive_query().
+_ARCHIVE_FILTER = {"query": {"contract": "contract", "point": "point"}}
+SCOPE_OVERRIDES: dict[tuple[str, str], dict[str, dict[str, str]]] = {
+    ("GET", "/archive"): _ARCHIVE_FILTER,
+    ("GET", "/archive/export.xlsx"): _ARCHIVE_FILTER,
+    ("GET", "/archive/export.csv"): _ARCHIVE_FILTER,
+}
 
 # Routes whose form names carry an id (one input per meter row): (method, path) -> the name
 # pattern with {meter}; the generator cannot see these, test_route_inventory probes them.

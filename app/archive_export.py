@@ -1,0 +1,120 @@
+"""«Выгрузить в Excel» / «Выгрузить CSV» of the archive: writers fed batch by batch.
+
+Neither writer holds more than one batch of rows: the CSV writer turns each batch into one
+chunk of bytes for the response; the XLSX writer is XlsxWriter in constant_memory mode,
+which flushes every row to its own temporary file, and the finished workbook is itself a
+temporary file streamed out in chunks (an XLSX is a zip: it cannot be sent before it is
+complete). Headers and the «Источник» labels follow the user's language; the values do not
+(a file is data: ДД.ММ.ГГГГ dates, decimal comma in CSV as Excel in a Russian locale reads
+it, real dates and numbers in XLSX).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from typing import IO
+
+import xlsxwriter
+
+from app.domain.vocabulary import ReadingSource
+from app.i18n import gettext as _
+from app.queries.archive import ArchiveRow
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+CHUNK = 64 * 1024
+
+def columns() -> list[tuple[str, int]]:
+    """(header, XLSX column width in characters): the screen's columns, its group title
+    (counterparty, №contract) as the first two."""
+    return [
+        (_("Контрагент"), 36),
+        (_("Договор"), 10),
+        (_("Номер прибора учёта"), 20),
+        (_("Адрес установки прибора учёта"), 48),
+        (_("Показания прибора учёта"), 16),
+        (_("Дата показаний"), 14),
+        (_("Источник"), 11),
+    ]
+
+
+def source_labels() -> dict[str, str]:
+    return {ReadingSource.portal: _("Портал"), ReadingSource.billing: _("Биллинг")}
+
+
+def _inert(text: str) -> str:
+    """A text cell Excel will not run as a formula (CSV injection): a leading = + - @ or
+    a control character gets an apostrophe, which Excel hides."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def _csv_bytes(lines: Iterable[list[str]]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=";", lineterminator="\r\n").writerows(lines)
+    return buf.getvalue().encode("utf-8")
+
+
+def csv_header() -> bytes:
+    """The BOM (so that Excel reads UTF-8) and the header line."""
+    return b"\xef\xbb\xbf" + _csv_bytes([[name for name, _width in columns()]])
+
+
+def csv_chunk(rows: list[ArchiveRow], labels: dict[str, str]) -> bytes:
+    return _csv_bytes(
+        [_inert(r.counterparty_name), str(r.contract_billing_id), _inert(r.serial),
+         _inert(r.address), f"{r.value:.3f}".replace(".", ","), r.read_on.strftime("%d.%m.%Y"),
+         labels.get(r.source, r.source)]
+        for r in rows)
+
+
+# ---------------------------------------------------------------- XLSX
+
+
+class XlsxExport:
+    """One sheet written row by row into `target` (a binary file XlsxWriter zips into)."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        self.book = xlsxwriter.Workbook(target, {"constant_memory": True})
+        self.sheet = self.book.add_worksheet(_("Архив показаний"))
+        self.labels = source_labels()
+        header = self.book.add_format({"bold": True, "bg_color": "#E8EEF5", "bottom": 1,
+                                       "text_wrap": True, "valign": "top"})
+        self.number = self.book.add_format({"num_format": "#,##0.000"})
+        self.date = self.book.add_format({"num_format": "dd.mm.yyyy"})
+        for col, (name, width) in enumerate(columns()):
+            self.sheet.set_column(col, col, width)
+            self.sheet.write_string(0, col, name, header)
+        self.sheet.freeze_panes(1, 0)
+        self.row = 0
+
+    def add(self, rows: list[ArchiveRow]) -> None:
+        ws = self.sheet
+        for r in rows:
+            self.row += 1
+            n = self.row
+            ws.write_string(n, 0, r.counterparty_name)  # write_string: never a formula
+            ws.write_number(n, 1, r.contract_billing_id)
+            ws.write_string(n, 2, r.serial)
+            ws.write_string(n, 3, r.address)
+            ws.write_number(n, 4, float(r.value), self.number)
+            ws.write_datetime(n, 5, r.read_on, self.date)
+            ws.write_string(n, 6, self.labels.get(r.source, r.source))
+
+    def close(self) -> None:
+        self.sheet.autofilter(0, 0, max(self.row, 1), len(columns()) - 1)
+        self.book.close()
+
+
+def file_chunks(file: IO[bytes]) -> Iterator[bytes]:
+    """The finished file from its start, CHUNK bytes at a time; closes (deletes) it."""
+    try:
+        file.seek(0)
+        while chunk := file.read(CHUNK):
+            yield chunk
+    finally:
+        file.close()

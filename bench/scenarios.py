@@ -401,6 +401,168 @@ async def scenario_surge(bench) -> None:
         f"{result.errors} / {lost} / {doubled} / {wrong}", "0 / 0 / 0 / 0")
 
 
+# ---------------------------------------------------------------- archive export
+
+EXPORT_EMAIL = "bench-export@bench.example"
+EXPORT_ROWS = (10_000, 100_000)
+EXPORT_FIRST_CONTRACT = 1_001  # beyond the surge's users: contracts nobody else looks at
+
+
+async def export_user(url: str, most: int) -> int:
+    """A subscriber linked to just enough contracts to hold `most` accepted cold readings
+    (idempotent: its links are rebuilt each run); returns its id."""
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction():
+            uid = await conn.fetchval("SELECT id FROM portal_user WHERE email = $1",
+                                      EXPORT_EMAIL)
+            if uid is None:  # ids were COPYed: the sequence knows nothing of them
+                uid = await conn.fetchval(
+                    """INSERT INTO portal_user (id, email, password_hash, full_name, phone,
+                           position, organization, role, locale, is_active, created_at)
+                       SELECT (SELECT max(id) + 1 FROM portal_user), $1, password_hash,
+                              'Выгрузка Архива', phone, position, organization, role, locale,
+                              true, now()
+                       FROM portal_user WHERE email = $2
+                       RETURNING id""", EXPORT_EMAIL, data.GRID_EMAIL)
+            await conn.execute('DELETE FROM contract_link WHERE "user" = $1', uid)
+            await conn.execute(
+                """WITH per AS (
+                       SELECT c.id, count(*) AS n FROM contract c
+                       JOIN connection_point p ON p.contract = c.id
+                       JOIN meter m ON m.point = p.id JOIN reading r ON r.meter = m.id
+                       WHERE c.id >= $2 AND m.kind = 'cold' AND r.status = 'accepted'
+                       GROUP BY c.id),
+                   running AS (SELECT id, sum(n) OVER (ORDER BY id) - n AS before FROM per)
+                   INSERT INTO contract_link (id, "user", contract, created_at)
+                   SELECT (SELECT max(id) FROM contract_link) + row_number() OVER (ORDER BY id),
+                          $1, id, now()
+                   FROM running WHERE before < $3""", uid, EXPORT_FIRST_CONTRACT, most)
+        return uid
+    finally:
+        await conn.close()
+
+
+async def export_filters(url: str, uid: int) -> list[tuple[int, str]]:
+    """(rows, query) for each of EXPORT_ROWS: the newest readings back to a day where the
+    count first reaches the target, or all of them for the largest."""
+    conn = await asyncpg.connect(url)
+    try:
+        days = await conn.fetch(
+            """SELECT r.read_on, count(*) AS n FROM contract_link l
+               JOIN connection_point p ON p.contract = l.contract
+               JOIN meter m ON m.point = p.id JOIN reading r ON r.meter = m.id
+               WHERE l."user" = $1 AND m.kind = 'cold' AND r.status = 'accepted'
+               GROUP BY r.read_on ORDER BY r.read_on DESC""", uid)
+    finally:
+        await conn.close()
+    out = []
+    for target in EXPORT_ROWS:
+        total = 0
+        for row in days:
+            total += row["n"]
+            if total >= target:
+                break
+        query = "kind=cold" if row is days[-1] else f"kind=cold&date_from={row['read_on']}"
+        out.append((total, query))
+    return out
+
+
+def thousands(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+class RssPeak:
+    """Peak resident memory of a server's processes, sampled every 10 ms (psutil)."""
+
+    def __init__(self, pid: int) -> None:
+        import psutil  # installed with pgserver
+
+        self.root = psutil.Process(pid)
+        self.before: dict[int, int] = self.sample()
+        self.peak: dict[int, int] = dict(self.before)
+
+    def sample(self) -> dict[int, int]:
+        import psutil
+
+        rss = {}
+        for process in [self.root, *self.root.children(recursive=True)]:
+            try:
+                rss[process.pid] = process.memory_info().rss
+            except psutil.Error:
+                continue
+        return rss
+
+    async def watch(self) -> None:
+        while True:
+            for pid, rss in self.sample().items():
+                self.peak[pid] = max(self.peak.get(pid, 0), rss)
+            await asyncio.sleep(0.01)
+
+    def serving(self) -> tuple[float, float]:
+        """(MB before, peak MB) of the process whose memory grew most: the web worker that
+        served the export."""
+        pid = max(self.peak, key=lambda p: self.peak[p] - self.before.get(p, self.peak[p]))
+        return self.before.get(pid, 0) / 2**20, self.peak[pid] / 2**20
+
+
+async def export_once(bench, server, fmt: str, rows: int, query: str) -> dict:
+    users = await logged_in_users(server.url, 1, EXPORT_EMAIL)
+    vu = users[0]
+    try:
+        # the probe: a filter that finds nothing (the measured run is the first real one)
+        await require_route(vu, f"/archive/export.{fmt}?date_from=2100-01-01",
+                            "the archive export")
+        meter = RssPeak(server.proc.pid)
+        watcher = asyncio.create_task(meter.watch())
+        size, t = 0, time.perf_counter()
+        content = bytearray() if fmt == "csv" else None
+        try:
+            async with vu.client.stream("GET", f"/archive/export.{fmt}?{query}") as response:
+                if response.status_code != 200:
+                    raise DriverError(f"export.{fmt}: HTTP {response.status_code}")
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if content is not None:
+                        content += chunk
+        finally:
+            seconds = time.perf_counter() - t
+            watcher.cancel()
+        before_mb, peak_mb = meter.serving()
+    finally:
+        await close_users(users)
+    if content is not None:  # the file holds every row of the filter, no more, no less
+        lines = content.count(b"\r\n") - 1
+        if lines != rows:
+            raise DriverError(f"export.csv: {lines} rows, expected {rows}")
+    result = Result(f"archive export {fmt.upper()}, {thousands(rows)} rows",
+                    requests=1, seconds=seconds, connections=1, latencies=[seconds])
+    record(bench, result, bytes=size, rss_before_mb=round(before_mb, 1),
+           rss_peak_mb=round(peak_mb, 1))
+    log.info("export %s %d rows: %.1f s, %.1f MB, RSS %.0f → peak %.0f MB", fmt, rows, seconds,
+             size / 2**20, before_mb, peak_mb)
+    return {"seconds": seconds, "peak": peak_mb, "before": before_mb}
+
+
+async def scenario_export(bench) -> None:
+    """«Выгрузить в Excel» / «Выгрузить CSV» of 10 000 vs 100 000 archive rows, one at a time:
+    time and the serving process's peak RSS, each format on a fresh server (so that one
+    format's leftovers do not flatter the other's ratio)."""
+    uid = await export_user(bench.database_url, EXPORT_ROWS[-1])
+    (small_rows, small_q), (large_rows, large_q) = await export_filters(bench.database_url, uid)
+    for fmt in ("csv", "xlsx"):
+        server = bench.app_server(bench.database_url, name=f"app-export-{fmt}")
+        try:
+            small = await export_once(bench, server, fmt, small_rows, small_q)
+            large = await export_once(bench, server, fmt, large_rows, large_q)
+        finally:
+            server.stop()
+        key = f"export {fmt.upper()} peak RSS, {thousands(large_rows)} / {thousands(small_rows)}"
+        bench.summary[key + " rows"] = (
+            f"{large['peak'] / small['peak']:.2f} ({small['peak']:.0f} → {large['peak']:.0f} MB;"
+            f" {small['seconds']:.1f} s → {large['seconds']:.1f} s)", "≤ 1.2")
+
+
 # ---------------------------------------------------------------- runner
 
 SCENARIOS = {
@@ -410,6 +572,7 @@ SCENARIOS = {
     "check": scenario_check,
     "transmit": scenario_transmit,
     "archive": scenario_archive,
+    "export": scenario_export,
     "surge": scenario_surge,
 }
 

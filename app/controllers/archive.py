@@ -195,9 +195,10 @@ class ArchiveController(Controller):
         target = tempfile.TemporaryFile()
         try:
             sheet = XlsxExport(target)
-            async for batch in archive_batches(q.filter):
-                # XlsxWriter is CPU work: keep the event loop serving other requests
-                await asyncio.to_thread(sheet.add, batch)
+            async with aclosing(archive_batches(q.filter)) as batches:
+                async for batch in batches:
+                    # XlsxWriter is CPU work: keep the event loop serving other requests
+                    await asyncio.to_thread(sheet.add, batch)
             await asyncio.to_thread(sheet.close)
         except BaseException:
             target.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from playwright.sync_api import Locator, Page, Response, expect
+from playwright.sync_api import Download, Locator, Page, Response, expect
 
 from tests.helpers import DEMO_EMAIL, DEMO_PASSWORD
 
@@ -181,6 +181,12 @@ class ArchivePage(BasePage):
     def rows(self, contract_billing_id: int) -> Locator:
         """The reading rows of one contract's group (its title row left out)."""
         return self.group(contract_billing_id).locator("tr:not(.group-title)")
+
+    def export(self, button: str) -> Download:
+        """Click «Выгрузить в Excel» / «Выгрузить CSV»; returns the finished download."""
+        with self.page.expect_download() as download:
+            self.page.get_by_role("link", name=button).click()
+        return download.value
 
 
 class ConnectPage(BasePage):

@@ -11,7 +11,8 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import browser_login, load_demo_sync, sql
+from tests.e2e.pages import ArchivePage, LoginPage
+from tests.helpers import load_demo_sync, sql
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +38,7 @@ def screen_rows(page: Page) -> list[list[str]]:
     return rows
 
 
-def apply_small_filter(page: Page, url: str) -> None:
+def apply_small_filter(page: Page, url: str) -> ArchivePage:
     """One connection point of №15303, three months: a few dozen rows, one page."""
     point = sql("""SELECT p.id FROM connection_point p JOIN contract c ON c.id = p.contract
                    JOIN meter m ON m.point = p.id
@@ -47,29 +48,24 @@ def apply_small_filter(page: Page, url: str) -> None:
         """SELECT DISTINCT r.read_on FROM reading r JOIN meter m ON m.id = r.meter
            WHERE m.point = $1 AND m.kind = 'cold' AND r.status = 'accepted'
            ORDER BY r.read_on DESC""", point)]
-    browser_login(page, url)
-    page.get_by_role("link", name="Архив показаний").click()
-    page.get_by_label("Адрес точки подключения").select_option(str(point))
-    page.get_by_label("Дата от").fill(days[4].isoformat())
-    page.get_by_label("Дата до").fill(days[2].isoformat())
-    with page.expect_response(re.compile(r"/archive\?")) as response:
-        page.get_by_role("button", name="Применить фильтр").click()
-    assert response.value.status == 200
+    LoginPage(page, url).login()
+    archive = ArchivePage(page, url).open_from_menu()
+    assert archive.filter(days[4], days[2], point=point).status == 200
     expect(page.get_by_text("Страница 1 из 1.", exact=False)).to_be_visible()
+    return archive
 
 
 def test_excel_and_csv_downloads_hold_the_rows_on_screen(server, page: Page, tmp_path):
-    apply_small_filter(page, server.url)
+    archive = apply_small_filter(page, server.url)
     on_screen = screen_rows(page)
     assert 3 <= len(on_screen) <= 50, len(on_screen)
     assert {r[0] for r in on_screen} == {"ООО «Ромашка», №15303"}
 
-    with page.expect_download() as download:
-        page.get_by_role("link", name="Выгрузить в Excel").click()
+    download = archive.export("Выгрузить в Excel")
     assert re.fullmatch(r"archive_cold_\d{4}-\d\d-\d\d_\d{4}-\d\d-\d\d\.xlsx",
-                        download.value.suggested_filename)
-    saved = tmp_path / download.value.suggested_filename  # where a user's browser puts it
-    download.value.save_as(saved)
+                        download.suggested_filename)
+    saved = tmp_path / download.suggested_filename  # where a user's browser puts it
+    download.save_as(saved)
     sheet = openpyxl.load_workbook(saved).active
     header, *cells = list(sheet.iter_rows(values_only=True))
     assert header == ("Контрагент", "Договор", "Номер прибора учёта",
@@ -80,11 +76,10 @@ def test_excel_and_csv_downloads_hold_the_rows_on_screen(server, page: Page, tmp
                 for name, number, serial, address, value, day, source in cells]
     assert in_excel == on_screen
 
-    with page.expect_download() as download:
-        page.get_by_role("link", name="Выгрузить CSV").click()
-    assert download.value.suggested_filename.endswith(".csv")
-    saved = tmp_path / download.value.suggested_filename
-    download.value.save_as(saved)
+    download = archive.export("Выгрузить CSV")
+    assert download.suggested_filename.endswith(".csv")
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
     with open(saved, encoding="utf-8-sig", newline="") as f:
         header, *lines = list(csv.reader(f, delimiter=";"))
     assert header[0] == "Контрагент" and len(header) == 7

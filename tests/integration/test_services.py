@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import asyncpg
+import psutil
 import pytest
 import redis.asyncio as aredis
 
@@ -27,33 +28,10 @@ from devstack.embedded import (
 
 def alive(pid: int | None) -> bool:
     """Process exists and is not a zombie (PID 1 here may reap exited daemons late)."""
-    if not pid:
-        return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return bool(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
-        pass
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-
-
-def children(pid: int) -> list[int]:
-    """Direct children of `pid` (the postmaster's backends, checkpointer, ...)."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(entry.name))
-    return out
 
 
 def pid_from_file(path: Path) -> int | None:
@@ -111,7 +89,8 @@ def test_start_use_stop_restart(tmp_path: Path) -> None:
         redis_pid = pid_from_file(var / "redis" / "redis.pid")
         assert pg_pid == emb.postgres_pid and alive(pg_pid)
         assert redis_pid == emb.redis_pid and alive(redis_pid)
-        pg_children = children(pg_pid)
+        # The postmaster's backends, checkpointer, ...
+        pg_children = [child.pid for child in psutil.Process(pg_pid).children()]
         assert pg_children, "postmaster should have auxiliary processes"
     finally:
         emb.stop()

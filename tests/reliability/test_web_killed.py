@@ -19,10 +19,10 @@ import re
 import signal
 import threading
 import time
-from pathlib import Path
 
 import asyncpg
 import httpx
+import psutil
 import pytest
 
 from tests.helpers import load_demo_sync, sql
@@ -32,25 +32,11 @@ pytestmark = [pytest.mark.fault, pytest.mark.slow]
 LOCKED_TABLE = "reading_audit"  # written last in a transmit's transaction
 
 
-def children(pid: int) -> list[int]:
-    found = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                stat = (proc / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(proc.name))
-    return found
-
-
 def web_pid(server) -> int:
     """The uvicorn process under `python -m app run` (the ARQ worker is its sibling)."""
-    for pid in children(server.proc.pid):
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-        if b"uvicorn" in cmdline:
-            return pid
+    for child in psutil.Process(server.proc.pid).children():
+        if "uvicorn" in " ".join(child.cmdline()):
+            return child.pid
     raise AssertionError("no uvicorn child")
 
 

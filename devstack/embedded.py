@@ -37,7 +37,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 import fasteners
@@ -102,16 +102,15 @@ def _wait_until(done: Callable[[], bool], timeout: float) -> bool:
     return True
 
 
-def _wait_gone(pid: int, timeout: float, name: str = "") -> bool:
-    return _wait_until(lambda: not _running(pid, name), timeout)
-
-
-def _signal_unless_gone(pid: int, name: str, grace: float, sig: int = signal.SIGKILL) -> None:
+def _signal_unless_gone(
+    pid: int, name: str, grace: float, sig: signal.Signals = signal.SIGKILL
+) -> None:
     """Give `pid` `grace` seconds to exit (after a shutdown request), then send it `sig`."""
-    if not _wait_gone(pid, grace, name):
-        log.warning("%s pid %s still alive after %ss; sending %s", name, pid, grace, sig)
+    gone = lambda: not _running(pid, name)  # noqa: E731
+    if not _wait_until(gone, grace):
+        log.warning("%s pid %s still alive after %ss; sending %s", name, pid, grace, sig.name)
         os.kill(pid, sig)
-        _wait_gone(pid, 5, name)
+        _wait_until(gone, 5)
 
 
 def _log_ready(what: str, started: float, pid: int | None, url: str) -> None:
@@ -148,7 +147,6 @@ class _Postgres(_Service):
     def __init__(self, base: Path) -> None:
         super().__init__(base)
         self.pgdata = base / "pg"
-        self.server: Any = None
 
     def start(self) -> str:
         _runtime_dir()  # must be set before pgserver is imported (read at class creation)
@@ -169,16 +167,14 @@ class _Postgres(_Service):
         else:
             action = "Starting"
         log.info("%s embedded PostgreSQL in %s", action, self.pgdata)
-        # The constructor, not `pgserver.get_server()`: that caches one handle per directory
-        # for the life of the process, and after a stop (ours or another process's) the cached
-        # handle still names the stopped postmaster. Sharing within the process is done by
-        # `_registry`; the constructor (under pgserver's inter-process lock) initialises the
-        # directory, or reuses the server running on it, or starts one.
-        # cleanup_mode=None: pgserver's atexit hook then leaves the server alone (stop() is
-        # ours), it only updates pgserver's list of handles.
-        self.server = PostgresServer(self.pgdata, cleanup_mode=None)
-        self.pid = self.server.get_pid()
-        self.url = self.server.get_uri()
+        # Not pgserver.get_server(): it hands back its handle cached per directory for the life
+        # of the process, which after a stop still names the stopped postmaster. The
+        # constructor (under pgserver's inter-process lock) reuses the server running on the
+        # directory or starts one; sharing within this process is `_registry`'s job.
+        # cleanup_mode=None: stopping is ours; pgserver's atexit hook only updates its handles.
+        server = PostgresServer(self.pgdata, cleanup_mode=None)
+        self.pid = server.get_pid()
+        self.url = server.get_uri()
         _log_ready("PostgreSQL", started, self.pid, self.url)
         return self.url
 
@@ -218,7 +214,6 @@ class _Postgres(_Service):
     def stop(self) -> None:
         from pgserver import pg_ctl
 
-        self.server = None
         pid = _read_pid(self.pgdata / "postmaster.pid") or self.pid
         if not _running(pid):
             log.info("Embedded PostgreSQL in %s is not running", self.pgdata)
@@ -466,19 +461,19 @@ def embedded_unless_set(
     base = Path(var_dir).expanduser().resolve()
     emb = Embedded(database_url=None, redis_url=None, var_dir=base)
     with ExitStack() as stack:
-        if postgres and not os.environ.get("DATABASE_URL"):
-            owned = always_stop or not _running_elsewhere(base / "pg" / "postmaster.pid")
-            handle = start_embedded(base, need_pg=True, need_redis=False)
+        for wanted, url_var, pid_file in (
+            (postgres, "DATABASE_URL", base / "pg" / "postmaster.pid"),
+            (redis, "REDIS_URL", base / "redis" / "redis.pid"),
+        ):
+            if not wanted or os.environ.get(url_var):
+                continue
+            owned = always_stop or not _running_elsewhere(pid_file)
+            is_pg = url_var == "DATABASE_URL"
+            handle = start_embedded(base, need_pg=is_pg, need_redis=not is_pg)
             if owned:
                 stack.callback(handle.stop)
-            emb.database_url = handle.database_url
-            emb._services += handle._services
-        if redis and not os.environ.get("REDIS_URL"):
-            owned = always_stop or not _running_elsewhere(base / "redis" / "redis.pid")
-            handle = start_embedded(base, need_pg=False, need_redis=True)
-            if owned:
-                stack.callback(handle.stop)
-            emb.redis_url = handle.redis_url
+            emb.database_url = emb.database_url or handle.database_url
+            emb.redis_url = emb.redis_url or handle.redis_url
             emb._services += handle._services
         yield emb
 

@@ -108,6 +108,14 @@ def rotate_session(request: Request) -> None:
     request.scope["_session_rotate"] = True
 
 
+def start_session(request: Request, user_id: int, generation: int) -> None:
+    """Log this request's client in as the user: a fresh session id (against fixation) that
+    remembers the user's session generation, so bumping it ends the session."""
+    request.clear_session()
+    request.set_session({"uid": user_id, "gen": generation})
+    rotate_session(request)
+
+
 # ---------------------------------------------------------------- current user
 
 
@@ -125,6 +133,9 @@ class CurrentUserMiddleware:
         user = None
         if uid := session.get("uid") if isinstance(session, dict) else None:
             user = await load_current_user(uid)
+            if user is not None and session.get("gen", 0) != user.session_generation:
+                # Password changed or «Выйти на всех устройствах» since this session began.
+                user = None
             if user is None:
                 scope["session"] = Empty
         scope["user"] = user  # what request.user / connection.user return

@@ -20,6 +20,8 @@ REMIND_PER_EMAIL = Limit("remind:email", 5, 15 * 60)
 REMIND_PER_IP = Limit("remind:ip", 100, 15 * 60)
 REGISTER_PER_IP = Limit("register:ip", 30, 60 * 60)
 CONNECT_PER_USER = Limit("connect:user", 10, 60 * 60)
+PROFILE_PASSWORD_PER_USER = Limit("profile-password:user", 5, 15 * 60)  # wrong current password
+EMAIL_CHANGE_PER_USER = Limit("email-change:user", 5, 60 * 60)  # links mailed to new addresses
 
 
 def _key(limit: Limit, subject: str) -> str:

@@ -6,7 +6,13 @@ def route_handlers() -> list:
     from app.controllers.auth import AuthController
     from app.controllers.contracts import ContractsController
     from app.controllers.operator import OperatorController
+    from app.controllers.profile import (
+        CalendarFeedController,
+        EmailConfirmController,
+        ProfileController,
+    )
     from app.controllers.readings import ReadingsController
 
     return [AuthController, ContractsController, ArchiveController, OperatorController,
-            ReadingsController]
+            ReadingsController, ProfileController, EmailConfirmController,
+            CalendarFeedController]

@@ -12,8 +12,15 @@ from litestar.response import Redirect
 from redis.exceptions import RedisError
 
 from app import throttle
-from app.controllers._forms import EMAIL_RE, clean_text, client_ip, redirect, safe_next
-from app.domain.passwords import password_problems
+from app.controllers._forms import (
+    EMAIL_RE,
+    base_url,
+    clean_text,
+    client_ip,
+    password_errors,
+    redirect,
+    safe_next,
+)
 from app.errors import error_page
 from app.i18n import LOCALES
 from app.i18n import gettext as _
@@ -23,7 +30,7 @@ from app.render import render
 from app.security import (
     DUMMY_HASH,
     hash_password,
-    rotate_session,
+    start_session,
     token_hash,
     verify_password,
 )
@@ -31,14 +38,6 @@ from app.security import (
 RESET_TTL = timedelta(hours=1)
 REGISTER_FIELDS = ("email", "full_name", "phone", "position", "organization")
 REGISTER_MAX = {"email": 254, "full_name": 200, "phone": 50, "position": 200, "organization": 500}
-
-
-def _password_errors(password: str, confirm: str) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for problem in password_problems(password, confirm):
-        key = "password_confirm" if problem.code == "password_mismatch" else "password"
-        errors.setdefault(key, problem.text(_))
-    return errors
 
 
 def _registration(data) -> tuple[dict, str, dict[str, str]]:
@@ -55,28 +54,29 @@ def _registration(data) -> tuple[dict, str, dict[str, str]]:
             errors[name] = _("Не более {max} символов").format(max=REGISTER_MAX[name])
     if form["email"] and not EMAIL_RE.match(form["email"]):
         errors["email"] = _("Введите адрес электронной почты, например name@example.ru")
-    errors.update(_password_errors(password, data.get("password_confirm") or ""))
+    errors.update(password_errors(password, data.get("password_confirm") or ""))
     if not form["consent"]:
         errors["consent"] = _("Нужно согласие на обработку персональных данных")
     return form, password, errors
 
 
 async def _authenticate(request: Request, email: str,
-                        password: str) -> tuple[int | None, str, int]:
-    """(user id, "", 200) for these credentials, else (None, the message, the status)."""
+                        password: str) -> tuple[int | None, int, str, int]:
+    """(user id, its session generation, "", 200) for these credentials, else
+    (None, 0, the message, the status)."""
     redis = request.app.state.redis
     checks = ((throttle.LOGIN_PER_EMAIL, email), (throttle.LOGIN_PER_IP, client_ip(request)))
     if await throttle.is_blocked(redis, *checks):
-        return None, _("Слишком много неудачных попыток входа. Повторите через 15 минут."), 429
+        return None, 0, _("Слишком много неудачных попыток входа. Повторите через 15 минут."), 429
     user = await q.active_user_by_email(email)
     # Verify against a dummy hash for an unknown e-mail, so timing does not reveal it.
     ok = await asyncio.to_thread(
         verify_password, user["password_hash"] if user else DUMMY_HASH, password)
     if not (user and ok):
         await throttle.hit(redis, *checks)
-        return None, _("Ошибка входа. Неверное имя пользователя/ пароль"), 422
+        return None, 0, _("Ошибка входа. Неверное имя пользователя/ пароль"), 422
     await throttle.clear(redis, throttle.LOGIN_PER_EMAIL, email)
-    return user["id"], "", 200
+    return user["id"], user["session_generation"], "", 200
 
 
 async def _create_account(request: Request, form: dict, password: str
@@ -102,7 +102,7 @@ async def _send_reset_link(request: Request, email: str) -> None:
         return
     token = secrets.token_urlsafe(32)
     await q.add_reset_token(user["id"], token_hash(token), RESET_TTL)
-    base = (request.app.state.settings.base_url or str(request.base_url)).rstrip("/")
+    base = base_url(request)
     subject = _("Смена пароля в личном кабинете абонента")
     body = _(
         "Здравствуйте!\n\nЧтобы задать новый пароль, откройте ссылку:\n{link}\n\n"
@@ -131,7 +131,8 @@ class AuthController(Controller):
         """Check credentials; on success rotate the session and go to the success block."""
         form = await request.form()
         email = clean_text(form.get("email"), 254).lower()
-        uid, error, status = await _authenticate(request, email, form.get("password") or "")
+        uid, generation, error, status = await _authenticate(
+            request, email, form.get("password") or "")
         if uid is None:
             return render(request, "auth/login.html",
                           {"error": error, "email": email, "notice": None},
@@ -139,9 +140,7 @@ class AuthController(Controller):
         if (chosen := request.cookies.get("lang")) in LOCALES:
             # The language picked on the login page is the one the user wants from now on.
             await q.set_locale(uid, chosen)
-        request.clear_session()
-        request.set_session({"uid": uid})
-        rotate_session(request)
+        start_session(request, uid, generation)
         return redirect(request, "/")
 
     @post("/logout")
@@ -210,7 +209,7 @@ class AuthController(Controller):
     async def reset(self, request: Request, token: FromPath[str]) -> Response:
         """Set the new password and burn the token, in one transaction."""
         form = await request.form()
-        errors = _password_errors(form.get("password") or "", form.get("password_confirm") or "")
+        errors = password_errors(form.get("password") or "", form.get("password_confirm") or "")
         ctx = {"token": token, "invalid": False, "errors": errors}
         if errors:
             return render(request, "auth/reset.html", ctx, fragment="form", status=422)

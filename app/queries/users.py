@@ -22,6 +22,7 @@ class CurrentUser:
     role: str
     locale: str
     contract_ids: list[int] = field(default_factory=list)
+    session_generation: int = 0  # a session of an older generation is not this user's any more
 
     @property
     def is_operator(self) -> bool:
@@ -33,7 +34,7 @@ class CurrentUser:
 
 
 CURRENT_USER_SQL = """
-SELECT u.id, u.email, u.full_name, u.role, u.locale,
+SELECT u.id, u.email, u.full_name, u.role, u.locale, u.session_generation,
        coalesce(array_agg(l.contract ORDER BY l.contract) FILTER (WHERE l.contract IS NOT NULL),
                 '{}') AS contract_ids
 FROM portal_user u LEFT JOIN contract_link l ON l."user" = u.id
@@ -49,8 +50,10 @@ async def load_current_user(user_id: int) -> CurrentUser | None:
 
 
 async def active_user_by_email(email: str) -> dict | None:
-    """{id, password_hash, locale} of the active account with this (lower-cased) e-mail."""
-    return await User.select(User.id, User.password_hash, User.locale).where(
+    """{id, password_hash, locale, session_generation} of the active account with this
+    (lower-cased) e-mail."""
+    return await User.select(User.id, User.password_hash, User.locale,
+                             User.session_generation).where(
         (User.email == email) & (User.is_active.eq(True))
     ).first()
 

@@ -39,6 +39,10 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("POST", "/password/reset/{token:str}"): "one-time reset link from the e-mail",
     ("POST", "/lang"): "language switch",
     ("GET", "/static/{file_path:path}"): "CSS/JS assets",
+    ("GET", "/profile/email/confirm/{token:str}"):
+        "single-use e-mail change link (hashed 256-bit token); refuses another logged-in user",
+    ("GET", "/calendar/{name:str}"): "«Календарь сроков» feed: the hashed 256-bit token is the "
+                                     "credential (calendar apps cannot log in); revoked → 404",
 }
 
 # The kinds of id that belong to one organization, and the request names that carry them.
@@ -73,6 +77,13 @@ UNSCOPED: dict[tuple[str, str], str] = {
     ("GET", "/connect"): "the connection request form; shows nothing of any contract",
     ("POST", "/connect"): "INN + contract number are the proof (R5), rate-limited per user",
     ("GET", "/contracts"): "lists the user's own links only",
+    ("GET", "/profile"): "the user's own account only",
+    ("POST", "/profile"): "edits the user's own contact details",
+    ("POST", "/profile/password"): "the user's own password (current one required)",
+    ("POST", "/profile/email"): "mails a link for the user's own address",
+    ("POST", "/profile/logout-everywhere"): "ends the user's own sessions",
+    ("POST", "/profile/notifications"): "the user's own notification flags",
+    ("POST", "/profile/calendar"): "replaces the user's own calendar link",
 }
 
 

@@ -236,3 +236,47 @@ class ContractsPage(BasePage):
         """«Удалить», then «Отмена» in the confirmation (nothing is sent)."""
         self.page.once("dialog", lambda dialog: dialog.dismiss())
         self.row(number).get_by_role("link", name="Удалить").click()
+
+
+class ProfilePage(BasePage):
+    """«Профиль» (/profile): one card per form, each an htmx form posting to its own route."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        super().__init__(page, base_url)
+        self.password_card = page.locator("#profile-password")
+        self.email_card = page.locator("#profile-email")
+        self.notify_card = page.locator("#profile-notifications")
+
+    def goto(self) -> ProfilePage:
+        self.page.goto(self.base_url + "/profile")
+        return self
+
+    def open_from_menu(self) -> ProfilePage:
+        self.menu.get_by_role("link", name="Профиль").click()
+        expect(self.page.get_by_role("heading", name="Профиль", exact=True)).to_be_visible()
+        return self
+
+    def change_password(self, current: str, new: str) -> Response:
+        card = self.password_card
+        card.get_by_label("Текущий пароль").fill(current)
+        card.get_by_label("Новый пароль", exact=True).fill(new)
+        card.get_by_label("Новый пароль ещё раз").fill(new)
+        with self.page.expect_response(_post_to("/profile/password")) as response:
+            card.get_by_role("button", name="Сменить пароль").click()
+        return response.value
+
+    def request_email_change(self, new_email: str, password: str) -> Response:
+        card = self.email_card
+        card.get_by_label("Новый адрес электронной почты").fill(new_email)
+        card.get_by_label("Текущий пароль").fill(password)
+        with self.page.expect_response(_post_to("/profile/email")) as response:
+            card.get_by_role("button", name="Отправить ссылку").click()
+        return response.value
+
+    def notification(self, label: str) -> Locator:
+        return self.notify_card.get_by_label(label)
+
+    def save_notifications(self) -> Response:
+        with self.page.expect_response(_post_to("/profile/notifications")) as response:
+            self.notify_card.get_by_role("button", name="Сохранить").click()
+        return response.value

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
+import asyncpg
+
 from app import db
 from app.domain.feed import FeedContract
 from app.domain.grid import DEADLINE_FIELDS
@@ -123,8 +125,16 @@ async def apply_email_change(token_hash: str, acting_user_id: int | None) -> Ema
     """Change the address of the link's user and burn the link, in one transaction.
 
     `acting_user_id`: who opened it (None: not logged in). A link opened by another logged-in
-    user changes nothing; so does one whose address was registered after it was sent.
+    user changes nothing; so does one whose address was registered after it was sent (also
+    when a registration wins the race between our check and our update: the unique index).
     """
+    try:
+        return await _apply_email_change(token_hash, acting_user_id)
+    except asyncpg.UniqueViolationError:
+        return EmailChangeResult(EmailChangeOutcome.taken)
+
+
+async def _apply_email_change(token_hash: str, acting_user_id: int | None) -> EmailChangeResult:
     async with db.transaction():
         link = await EmailChange.select(
             EmailChange.id, EmailChange.user, EmailChange.new_email

@@ -366,3 +366,30 @@ async def test_unlinked_contract_leaves_the_feed_and_feeds_are_isolated(client, 
     assert b"15303" not in theirs
     assert {uid.split("-")[1] for uid in feed_events((await client.get(url)).content)} == {
         "15303"}
+
+
+async def test_two_users_confirming_the_same_address_at_once(client, demo_db):
+    """Both links were sent while the address was free; opened at the same moment, one wins
+    and the other is told it is taken (the unique index decides, never a 500)."""
+    import asyncio
+    import hashlib
+
+    rival = await create_user("rival@example.ru", "rival-password-1")
+    await login(client)
+    await request_email_change(client, "wanted@example.ru")
+    async with second_client(client) as other:
+        await login(other, "rival@example.ru", "rival-password-1")
+        await request_email_change(other, "wanted@example.ru", "rival-password-1")
+        links = {}
+        for to, _, body in await deliver_mails(client):
+            assert to == "wanted@example.ru"
+            token = link_in(body).rsplit("/", 1)[1]
+            owner = await db.fetchval('SELECT "user" FROM email_change WHERE token_hash = $1',
+                                      hashlib.sha256(token.encode()).hexdigest())
+            links[owner] = link_in(body)
+        assert len(links) == 2
+        mine = links[demo_db["subscriber"]]
+        answers = await asyncio.gather(client.get(mine), other.get(links[rival]))
+    assert sorted(r.status_code for r in answers) == [200, 409]
+    assert await db.fetchval("SELECT count(*) FROM portal_user WHERE email = $1",
+                             "wanted@example.ru") == 1

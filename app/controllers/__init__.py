@@ -5,6 +5,7 @@ def route_handlers() -> list:
     from app.controllers.archive import ArchiveController
     from app.controllers.auth import AuthController
     from app.controllers.contracts import ContractsController
+    from app.controllers.grid_files import GridFilesController
     from app.controllers.operator import OperatorController
     from app.controllers.profile import (
         CalendarFeedController,
@@ -15,4 +16,4 @@ def route_handlers() -> list:
 
     return [AuthController, ContractsController, ArchiveController, OperatorController,
             ReadingsController, ProfileController, EmailConfirmController,
-            CalendarFeedController]
+            CalendarFeedController, GridFilesController]

@@ -21,7 +21,8 @@ TRANSMITTED = ReadingStatus.transmitted
 
 # Accepted values of earlier periods: MAX_HISTORY + 1 values give MAX_HISTORY consumptions.
 GRID_SQL = f"""
-SELECT m.id AS meter_id, m.serial, m.model, m.address, m.verification_due, m.digits,
+SELECT m.id AS meter_id, m.billing_id AS code, m.serial, m.model, m.address,
+       m.verification_due, m.digits,
        hist.values AS history, hist.last_read_on AS previous_read_on,
        cur.id AS reading_id, cur.value, cur.read_on, cur.status, cur.reject_reason,
        cur.rollover_confirmed, cur.anomaly_confirmed, cur.batch
@@ -49,6 +50,7 @@ ORDER BY p.address, m.billing_id, m.id
 @dataclass(frozen=True)
 class GridRow:
     meter_id: int
+    code: int  # the meter's billing id, «Код прибора» of the spreadsheet template
     serial: str
     model: str
     address: str

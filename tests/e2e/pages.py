@@ -138,6 +138,20 @@ class GridPage(BasePage):
         return self._post(lambda: self.page.keyboard.press("Control+Enter") if keyboard
                           else self.page.get_by_role("button", name="Передать значения").click())
 
+    def download_template(self) -> Download:
+        """«Скачать шаблон»: the grid as XLSX, through the browser's download."""
+        with self.page.expect_download() as download:
+            self.page.get_by_role("link", name="Скачать шаблон").click()
+        return download.value
+
+    def upload(self, path) -> Response:
+        """Choose `path` in the file input and press «Загрузить из файла» (htmx swaps the grid;
+        without JavaScript the browser navigates to the answer)."""
+        self.page.locator("#grid-file").set_input_files(path)
+        with self.page.expect_response(_post_to(f"/readings/{self.kind}/upload")) as response:
+            self.page.get_by_role("button", name="Загрузить из файла").click()
+        return response.value
+
 
 class ArchivePage(BasePage):
     """«Архив показаний» (/archive): the filter is an htmx GET that pushes its URL."""

@@ -1,0 +1,184 @@
+"""The reading grids' spreadsheets (SPEC §7): «Скачать шаблон» (an XLSX of the grid) and
+«Загрузить из файла» (a file that fills the grid — through the grid's own evaluate and
+RowView, so a row from a file gets exactly the verdict a typed row gets; nothing is saved)."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+
+from app.controllers.readings import (
+    TEMPLATE,
+    RowView,
+    Screen,
+    _grid,
+    load_screen,
+    page_context,
+    stored_view,
+    typed_input,
+)
+from app.domain import N_, Problem
+from app.domain.calendar import period_value
+from app.domain.grid import GridKind
+from app.domain.spreadsheet import (
+    ADDRESS,
+    CODE,
+    DATE,
+    PREVIOUS,
+    PREVIOUS_DATE,
+    SERIAL,
+    TEMPLATE_COLUMNS,
+    VALUE,
+    MeterRef,
+    SheetError,
+    fill_from_rows,
+    header_aliases,
+)
+from app.i18n import LOCALES, format_number, translations
+from app.i18n import gettext as _
+from app.render import render
+from app.security import requires_login
+from app.settings import today
+from app.spreadsheets import (
+    MAX_FILE_BYTES,
+    NO_FILE,
+    TOO_BIG,
+    TemplateColumn,
+    read_rows,
+    template_xlsx,
+)
+
+# The whole multipart body: the file (≤ 5 MB, checked on the file itself so the grid can say
+# so) plus the grid's typed inputs, which the upload button posts along; parts over 1 MB are
+# spooled to disk by Litestar, so the limit does not sit in memory.
+UPLOAD_BODY_LIMIT = 4 * MAX_FILE_BYTES
+SHEET_NAME = N_("Показания")
+FILLED = N_("Из файла заполнено строк: {count}")
+EMPTY_VALUES = N_("Строк без текущего значения: {count} — эти строки таблицы оставлены как были")
+WIDTHS = {CODE: 12, SERIAL: 20, ADDRESS: 48, PREVIOUS: 14, PREVIOUS_DATE: 14, VALUE: 16,
+          DATE: 14}
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _aliases() -> dict[str, str]:
+    return header_aliases(translations(locale).gettext for locale in LOCALES)
+
+
+def template_rows(grid: GridKind, screen: Screen) -> list[tuple[list[object], bool]]:
+    """One row per meter in grid order: what is stored filled in (typed values are the
+    browser's until saved), frozen readings locked like the rest."""
+    result = []
+    for row in screen.rows:
+        previous = row.previous
+        cells = {
+            CODE: row.code, SERIAL: row.serial, ADDRESS: row.address,
+            PREVIOUS: previous.value if previous else None,
+            PREVIOUS_DATE: row.previous_read_on,
+            VALUE: row.value, DATE: row.read_on if row.value is not None else None,
+        }
+        result.append(([cells[key] for key, _label in TEMPLATE_COLUMNS[grid.kind]],
+                       not row.read_only))
+    return result
+
+
+def template_columns(grid: GridKind) -> list[TemplateColumn]:
+    value_kind = "int" if grid.input_decimals == 0 else "m3"
+    kinds = {CODE: "int", PREVIOUS: value_kind, VALUE: value_kind, PREVIOUS_DATE: "date",
+             DATE: "date"}
+    return [TemplateColumn(_(label), WIDTHS[key], kinds.get(key, "text"), key in (VALUE, DATE))
+            for key, label in TEMPLATE_COLUMNS[grid.kind]]
+
+
+def _problem_text(problem: Problem) -> str:
+    return problem.text(_, format_number)
+
+
+class GridFilesController(Controller):
+    path = "/readings"
+    guards = [requires_login]
+
+    @get(["/cold/template", "/hot/template"])
+    async def download_template(self, request: Request) -> Response:
+        """«Скачать шаблон»: the grid of the chosen contract and period as XLSX."""
+        grid = _grid(request)
+        params = request.query_params
+        screen = await load_screen(request, grid, params.get("contract"), params.get("period"))
+        body = template_xlsx(_(SHEET_NAME), template_columns(grid), template_rows(grid, screen))
+        name = f"{grid.kind}-{screen.contract.billing_id}-{period_value(screen.period)}.xlsx"
+        return Response(body, media_type=XLSX_TYPE, headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        })
+
+    @post(["/cold/upload", "/hot/upload"], request_max_body_size=UPLOAD_BODY_LIMIT)
+    async def upload(self, request: Request) -> Response:
+        """«Загрузить из файла»: the file fills the grid (saved: nothing); every filled row
+        gets its verdict as if typed; rows the file does not fill keep what was posted."""
+        grid = _grid(request)
+        try:
+            form = await request.form()
+        except RequestEntityTooLarge:  # the body was not read: only the query is known
+            form = None
+        params = form if form is not None and form.get("contract") else request.query_params
+        screen = await load_screen(request, grid, params.get("contract"), params.get("period"))
+
+        def as_posted(row) -> RowView:
+            """A row the file did not fill: what the grid form had (typed or stored)."""
+            if row.read_only or form is None or f"value-{row.meter_id}" not in form:
+                return stored_view(grid, row)
+            typed = typed_input(form, row.meter_id)
+            return RowView(row, typed, None if not typed.value.strip()
+                           else grid.evaluate(typed, row.meter_history, now))
+
+        now = today()
+        try:
+            data = await _file_bytes(form)
+            rows = read_rows(data)
+            meters = [MeterRef(r.meter_id, r.code, r.serial, not r.read_only)
+                      for r in screen.rows]
+            fill = fill_from_rows(rows, meters, _aliases())
+        except SheetError as exc:
+            # Nothing filled: the grid as posted, one message (no file chosen is a hint,
+            # not a failed upload).
+            views = [as_posted(row) for row in screen.rows]
+            chosen = exc.problem.code != "no_file"
+            return render(request, TEMPLATE, page_context(
+                screen, views, message=_problem_text(exc.problem),
+                message_kind="error" if chosen else "info",
+                path=f"/readings/{grid.kind}"), fragment="grid", status=422 if chosen else 200)
+
+        views = []
+        for row in screen.rows:
+            typed = fill.inputs.get(row.meter_id)
+            if typed is None:
+                views.append(as_posted(row))
+                continue
+            view = RowView(row, typed, grid.evaluate(typed, row.meter_history, now))
+            if view.outcome.errors:
+                view.state = "error"
+            views.append(view)
+        message = _(FILLED).format(count=len(fill.inputs))
+        if fill.empty_values:
+            message += ". " + _(EMPTY_VALUES).format(count=fill.empty_values)
+        return render(request, TEMPLATE, page_context(
+            screen, views, message=message,
+            message_kind="error" if fill.notes or not fill.inputs else "success",
+            file_notes=[_problem_text(p) for p in fill.notes],
+            path=f"/readings/{grid.kind}"), fragment="grid")
+
+
+async def _file_bytes(form) -> bytes:
+    """The uploaded file's bytes, at most MAX_FILE_BYTES (refused past it, before parsing)."""
+    if form is None:
+        raise SheetError(Problem("too_big", TOO_BIG))
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise SheetError(Problem("no_file", NO_FILE))
+    try:
+        data = await upload.read(MAX_FILE_BYTES + 1)
+    finally:
+        await upload.close()
+    if len(data) > MAX_FILE_BYTES:
+        raise SheetError(Problem("too_big", TOO_BIG))
+    return data

@@ -1,0 +1,347 @@
+"""«Скачать шаблон» / «Загрузить из файла» on a real PostgreSQL (SPEC §7, issue 12): real files
+written by XlsxWriter (our template) and openpyxl, a cp1251 `;` CSV; every bad input gets its
+one message and nothing is saved; another organization's meters fill nothing; a
+decompression bomb is refused without the process' memory growing."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import date, datetime
+
+import openpyxl
+import psutil
+import pytest
+
+from app import db
+from app.domain.calendar import month_start, period_value
+from app.settings import today
+from tests.helpers import csrf_of, login
+
+CONTRACT = 15303
+
+
+async def grid_meters(billing_id: int = CONTRACT, kind: str = "cold") -> list[dict]:
+    rows = await db.fetch(
+        """SELECT m.id, m.billing_id AS code, m.serial, m.digits, c.id AS contract,
+                  (SELECT value FROM reading r WHERE r.meter = m.id AND r.status = 'accepted'
+                   ORDER BY period DESC LIMIT 1) AS previous,
+                  (SELECT read_on FROM reading r WHERE r.meter = m.id AND r.status = 'accepted'
+                   ORDER BY period DESC LIMIT 1) AS previous_on
+           FROM meter m JOIN connection_point p ON p.id = m.point
+           JOIN contract c ON c.id = p.contract
+           WHERE c.billing_id = $1 AND m.kind = $2 AND m.active
+           ORDER BY p.address, m.billing_id, m.id""",
+        billing_id, kind,
+    )
+    return [dict(r) for r in rows]
+
+
+async def reading_count() -> int:
+    return await db.fetchval("SELECT count(*) FROM reading WHERE period = $1",
+                             month_start(today()))
+
+
+def period() -> str:
+    return period_value(month_start(today()))
+
+
+async def upload(client, kind: str, contract: int, name: str, content: bytes,
+                 fields: dict | None = None, htmx: bool = False):
+    if not client.cookies.get("csrftoken"):
+        await client.get("/")
+    data = {"_csrf_token": csrf_of(client), "contract": str(contract), "period": period(),
+            **(fields or {})}
+    headers = {"HX-Request": "true"} if htmx else {}
+    return await client.post(
+        f"/readings/{kind}/upload?contract={contract}&period={period()}",
+        data=data, files={"file": (name, content)}, headers=headers)
+
+
+def input_value(html: str, meter_id: int, field: str = "value") -> str:
+    m = re.search(rf'id="{field}-{meter_id}" name="{field}-{meter_id}" value="([^"]*)"', html)
+    assert m, f"no {field} input for meter {meter_id}"
+    return m.group(1)
+
+
+def workbook(rows: list[list], title_rows: int = 0) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Показания"
+    for _ in range(title_rows):
+        sheet.append([])
+    if title_rows:
+        sheet["A1"] = "Показания ХВС за месяц"
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+COLD_HEADER = ["Код прибора", "Номер прибора учёта", "Текущее показание",
+               "Дата текущего показания"]
+
+
+async def test_template_download_is_the_grid_as_xlsx(client, demo_db):
+    await login(client)
+    meters = await grid_meters()
+    response = await client.get(
+        f"/readings/cold/template?contract={meters[0]['contract']}&period={period()}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith("attachment;") and str(CONTRACT) in disposition
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    sheet = book["Показания"]
+    header = [c.value for c in sheet[1]]
+    assert header == ["Код прибора", "Номер прибора учёта", "Адрес установки прибора учёта",
+                      "Предыдущее показание", "Дата предыдущего показания",
+                      "Текущее показание", "Дата текущего показания"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.protection.sheet and not sheet.protection.password
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in rows] == [m["code"] for m in meters]
+    assert [r[1] for r in rows] == [m["serial"] for m in meters]
+    first = next(r for r, m in zip(rows, meters, strict=True) if m["previous"] is not None)
+    assert isinstance(first[4], datetime)  # a real Excel date
+    cell = sheet.cell(row=2, column=6)
+    assert cell.protection.locked is False and cell.fill.fgColor.rgb.endswith("FFF2CC")
+    assert sheet.cell(row=2, column=1).protection.locked is True
+    assert sheet.cell(row=2, column=5).number_format == "dd.mm.yyyy"
+
+    hot = await client.get(f"/readings/hot/template?contract={meters[0]['contract']}")
+    header = [c.value for c in openpyxl.load_workbook(io.BytesIO(hot.content)).active[1]]
+    assert header == ["Код прибора", "Адрес установки прибора учета", "Предыдущий объем",
+                      "Дата предыдущего показания", "Текущий объем", "Дата текущего показания"]
+
+
+async def test_template_of_another_organization_is_404(client, demo_db):
+    await login(client)
+    response = await client.get(
+        f"/readings/cold/template?contract={demo_db['foreign_contract']}")
+    assert response.status_code == 404
+
+
+async def test_filled_template_fills_the_grid_with_verdicts_and_saves_nothing(client, demo_db):
+    await login(client)
+    meters = await grid_meters()
+    contract = meters[0]["contract"]
+    response = await client.get(f"/readings/cold/template?contract={contract}&period={period()}")
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    sheet = book.active
+    good, bad = meters[1], meters[2]
+    for r in range(2, sheet.max_row + 1):
+        code = sheet.cell(row=r, column=1).value
+        if code == good["code"]:
+            sheet.cell(row=r, column=6).value = int(good["previous"]) + 3
+            sheet.cell(row=r, column=7).value = datetime.combine(today(), datetime.min.time())
+        elif code == bad["code"]:
+            sheet.cell(row=r, column=6).value = "12,5"
+    out = io.BytesIO()
+    book.save(out)
+    before = await reading_count()
+
+    response = await upload(client, "cold", contract, "template.xlsx", out.getvalue(),
+                            htmx=True)
+    assert response.status_code == 200, response.text
+    html = response.text
+    assert html.lstrip().startswith('<div id="grid">')  # the htmx fragment
+    assert "Из файла заполнено строк: 2" in html
+    assert input_value(html, good["id"]) == str(int(good["previous"]) + 3)
+    assert input_value(html, good["id"], "date") == today().strftime("%d.%m.%Y")
+    assert "Расход" in html
+    assert input_value(html, bad["id"]) == "12,5"
+    assert re.search(rf'<tr id="row-{bad["id"]}" class="row-error"', html)
+    assert "Передаются только чёрные цифры" in html
+    assert await reading_count() == before  # the upload saved nothing
+
+
+async def test_csv_cp1251_semicolon_and_matching_by_serial(client, demo_db):
+    await login(client)
+    meters = await grid_meters()
+    m = meters[0]
+    text = ("Номер прибора учёта;Адрес;Текущее показание;Дата текущего показания\r\n"
+            f"{m['serial']};где-то;{int(m['previous']) + 1};{today():%d.%m.%Y}\r\n")
+    response = await upload(client, "cold", m["contract"], "readings.csv",
+                            text.encode("cp1251"))
+    assert response.status_code == 200, response.text
+    assert "Из файла заполнено строк: 1" in response.text
+    assert input_value(response.text, m["id"]) == str(int(m["previous"]) + 1)
+    assert "<html" in response.text  # without htmx: the whole page
+
+
+async def test_header_under_a_title_extra_columns_text_numbers_serial_dates(client, demo_db):
+    await login(client)
+    meters = await grid_meters(kind="hot")
+    m = meters[0]
+    serial_day = (today() - date(1899, 12, 30)).days
+    content = workbook([
+        ["Примечание", "ТЕКУЩИЙ  ОБЪЕМ", "код прибора", "Дата текущего показания"],
+        ["что-то", "1\u00a0234,5", m["code"], serial_day],
+    ], title_rows=2)
+    response = await upload(client, "hot", m["contract"], "x.xlsx", content)
+    assert response.status_code == 200, response.text
+    assert "Из файла заполнено строк: 1" in response.text
+    assert input_value(response.text, m["id"]) == "1234,5"
+    assert input_value(response.text, m["id"], "date") == today().strftime("%d.%m.%Y")
+
+
+async def test_english_headers_are_recognised(client, demo_db):
+    await login(client)
+    m = (await grid_meters())[0]
+    content = workbook([["Meter code", "Current reading", "Current reading date"],
+                        [m["code"], int(m["previous"]) + 1, None]])
+    response = await upload(client, "cold", m["contract"], "x.xlsx", content)
+    assert "Из файла заполнено строк: 1" in response.text, response.text
+
+
+async def test_unused_rows_are_listed_with_their_row_numbers(client, demo_db):
+    await login(client)
+    meters = await grid_meters()
+    foreign = await grid_meters(16010)
+    m0, m1, m2 = meters[:3]
+    content = workbook([
+        COLD_HEADER,
+        [m0["code"], None, int(m0["previous"]) + 1, None],  # row 2: used
+        [m1["code"], None, int(m1["previous"]) + 1, None],  # row 3: twice
+        [m1["code"], None, int(m1["previous"]) + 2, None],  # row 4: twice
+        [foreign[0]["code"], None, 5, None],  # row 5: another organization's
+        [None, foreign[1]["serial"], 5, None],  # row 6: another organization's serial
+        [m2["code"], None, None, None],  # row 7: empty value, left as it was
+        [None, None, 7, None],  # row 8: no meter
+        [m2["code"] + 10**6, None, 1, True],  # row 9: a boolean date
+    ])
+    response = await upload(client, "cold", m0["contract"], "x.xlsx", content)
+    html = response.text
+    assert response.status_code == 200
+    assert "Из файла заполнено строк: 1" in html
+    assert "Строк без текущего значения: 1" in html
+    assert f"Строка 3: прибор учёта {m1['code']} указан в файле дважды" in html
+    assert f"Строка 4: прибор учёта {m1['code']} указан в файле дважды" in html
+    assert f"Строка 5: прибор учёта {foreign[0]['code']} не найден в договоре" in html
+    assert f"Строка 6: прибор учёта {foreign[1]['serial']} не найден в договоре" in html
+    assert "Строка 8: не указан прибор учёта" in html
+    assert "Строка 9: значение не распознано" in html
+    assert input_value(html, m1["id"]) == ""
+
+
+async def test_a_file_naming_another_contracts_meters_fills_nothing(client, demo_db):
+    await login(client)
+    own = await grid_meters()
+    foreign = await grid_meters(16010) + await grid_meters(15304)
+    content = workbook([COLD_HEADER] + [[m["code"], None, 1, None] for m in foreign]
+                       + [[None, m["serial"], 1, None] for m in foreign])
+    response = await upload(client, "cold", own[0]["contract"], "x.xlsx", content)
+    html = response.text
+    assert "Из файла заполнено строк: 0" in html
+    assert html.count("не найден в договоре") == 2 * len(foreign)
+    for m in own:
+        assert input_value(html, m["id"]) in ("",) or m["previous"] is None
+
+
+async def test_upload_to_another_organizations_contract_is_404(client, demo_db):
+    await login(client)
+    foreign = await grid_meters(16010)
+    content = workbook([COLD_HEADER, [foreign[0]["code"], None, 1, None]])
+    response = await upload(client, "cold", demo_db["foreign_contract"], "x.xlsx", content)
+    assert response.status_code == 404
+    assert foreign[0]["serial"] not in response.text
+
+
+def bomb() -> bytes:
+    """A valid-looking XLSX whose sheet inflates to 1 GB (a few MB compressed)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            chunk = b" " * (1 << 20)
+            for _ in range(1024):
+                sheet.write(chunk)
+    return out.getvalue()
+
+
+def lying_bomb() -> bytes:
+    """The same, but its directory claims the sheet is 1 000 bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"<" * (80 << 20))
+    data = bytearray(out.getvalue())
+    # patch the uncompressed size of the last entry in the central directory and local header
+    z = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    info = z.getinfo("xl/worksheets/sheet1.xml")
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 24:central + 28] = (1000).to_bytes(4, "little")
+    local = info.header_offset
+    data[local + 22:local + 26] = (1000).to_bytes(4, "little")
+    return bytes(data)
+
+
+BAD_FILES = [
+    ("empty.xlsx", b"", "Файл пустой"),
+    ("photo.xlsx", b"\x89PNG\r\n\x1a\n" + b"\x00\x01\x02" * 400, "Это не таблица"),
+    ("program.xlsx", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 600, "Это не таблица"),
+    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64
+     + "Workbook".encode("utf-16-le") + b"\x00" * 400, "старого формата Excel (.xls)"),
+    ("secret.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64
+     + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 400, "защищён паролем"),
+    ("nothing.csv", "Адрес;Что-то\r\nа;б\r\n".encode(), "не найдена строка заголовков"),
+    ("big.csv", b"a;b\r\n" * (1_100_000 + 10), "больше 5 МБ"),
+    ("rows.csv", ("Код прибора;Текущее показание\r\n" + "1;1\r\n" * 10_001).encode(),
+     "больше 10000 строк"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), BAD_FILES,
+                         ids=[b[0] for b in BAD_FILES])
+async def test_bad_files_get_one_message_and_nothing_is_saved(client, demo_db, name, content,
+                                                              message):
+    await login(client)
+    m = (await grid_meters())[0]
+    before = await reading_count()
+    typed = {f"value-{m['id']}": "777", f"date-{m['id']}": today().strftime("%d.%m.%Y")}
+    response = await upload(client, "cold", m["contract"], name, content, typed, htmx=True)
+    assert response.status_code == 422, response.text[:500]
+    assert message in response.text
+    assert 'id="grid-message"' in response.text
+    assert input_value(response.text, m["id"]) == "777"  # the grid keeps what it had
+    assert await reading_count() == before
+
+
+async def test_a_docx_is_not_a_spreadsheet(client, demo_db):
+    await login(client)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<document/>")
+    m = (await grid_meters())[0]
+    response = await upload(client, "cold", m["contract"], "report.xlsx", out.getvalue())
+    assert response.status_code == 422 and "Это не таблица" in response.text
+
+
+async def test_no_file_chosen(client, demo_db):
+    await login(client)
+    m = (await grid_meters())[0]
+    response = await upload(client, "cold", m["contract"], "", b"")
+    assert response.status_code == 200
+    assert "Выберите файл" in response.text
+
+
+@pytest.mark.parametrize("make", [bomb, lying_bomb], ids=["bomb", "lying-bomb"])
+async def test_decompression_bomb_is_refused_without_memory_growing(client, demo_db, make):
+    await login(client)
+    m = (await grid_meters())[0]
+    content = make()
+    assert len(content) < 5 * 1024 * 1024
+    process = psutil.Process()
+    before = process.memory_info().rss
+    response = await upload(client, "cold", m["contract"], "bomb.xlsx", content)
+    grown = process.memory_info().rss - before
+    assert response.status_code == 422
+    assert "после распаковки слишком велик" in response.text or "повреждён" in response.text
+    assert grown < 60 * 1024 * 1024, f"RSS grew by {grown / 2**20:.0f} MB"

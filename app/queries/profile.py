@@ -16,7 +16,7 @@ from app import db
 from app.domain.feed import FeedContract
 from app.domain.grid import DEADLINE_FIELDS
 from app.queries.audit import record_audit
-from app.queries.windows import windows_for
+from app.queries.windows import windows_of_contracts
 from app.tables import CalendarToken, EmailChange, User
 
 # The five «Уведомления» checkboxes, in the order the page shows them (the mails read them).
@@ -196,9 +196,9 @@ async def feed_windows(
         user_id,
     )
     contracts = [FeedContract(r["billing_id"], r["number"]) for r in rows]
-    windows = {}
-    for r in rows:
-        for kind, field in DEADLINE_FIELDS.items():
-            windows[(r["billing_id"], str(kind))] = await windows_for(
-                r["id"], kind, r[field], periods)
+    by_id = await windows_of_contracts(
+        [(r["id"], str(kind), r[field]) for r in rows for kind, field in DEADLINE_FIELDS.items()],
+        periods)
+    billing_ids = {r["id"]: r["billing_id"] for r in rows}
+    windows = {(billing_ids[contract], kind): found for (contract, kind), found in by_id.items()}
     return contracts, windows

@@ -92,3 +92,31 @@ async def windows_for(
         await _store([(contract_id, kind, p, deadline_day) for p in missing], calendar)
         windows.update({p: submission_window(p, deadline_day, calendar) for p in missing})
     return windows
+
+
+async def windows_of_contracts(
+    items: Sequence[tuple[int, str, int]], periods: Sequence[date]
+) -> dict[tuple[int, str], dict[date, Window]]:
+    """`windows_for` for many (contract id, kind, deadline day) at once, in one read: the
+    stored windows of these periods, missing or stale ones computed and stored in one upsert."""
+    if not items:
+        return {}
+    rows = await db.fetch(
+        """SELECT contract, kind, period, deadline_day, opens, closes FROM submission_window
+           WHERE contract = ANY($1::int[]) AND period = ANY($2::date[])""",
+        sorted({contract for contract, _, _ in items}), list(periods),
+    )
+    days = {(contract, str(kind)): day for contract, kind, day in items}
+    found: dict[tuple[int, str], dict[date, Window]] = {key: {} for key in days}
+    for r in rows:
+        key = (r["contract"], r["kind"])
+        if days.get(key) == r["deadline_day"]:
+            found[key][r["period"]] = (r["opens"], r["closes"])
+    missing = [(contract, kind, p, day) for (contract, kind), day in days.items()
+               for p in periods if p not in found[(contract, kind)]]
+    if missing:
+        calendar = WorkingCalendar(await load_overrides())
+        await _store(missing, calendar)
+        for contract, kind, p, day in missing:
+            found[(contract, kind)][p] = submission_window(p, day, calendar)
+    return found

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -94,3 +94,11 @@ def format_period(period: date) -> str:
 def format_number(value: Decimal | int | float) -> str:
     """A number as the locale writes it, keeping its own decimals: «2,333» / "2.333"."""
     return format_decimal(Decimal(value), "#,##0.###", locale=_babel_locale(current_locale.get()))
+
+
+def format_datetime(value: datetime | None) -> str:
+    """A server timestamp in the server's time zone: «02.12.2026 10:15:03 UTC»."""
+    if value is None:
+        return ""
+    local = value.astimezone()
+    return f"{format_date(local.date())} {local:%H:%M:%S %Z}".rstrip()

@@ -6,27 +6,37 @@ import smtplib
 import time
 import uuid
 from email.message import EmailMessage
+from email.utils import formatdate
 from urllib.parse import unquote, urlparse
 
 from app.settings import get_settings
 
 FROM_ADDRESS = "noreply@izhvodokanal.example"
+MESSAGE_ID_DOMAIN = "izhvodokanal.example"
 
 
-def build_message(to: str, subject: str, body: str) -> EmailMessage:
+def build_message(to: str, subject: str, body: str, *, html: str | None = None,
+                  headers: dict[str, str] | None = None,
+                  message_id: str | None = None) -> EmailMessage:
+    """A plain-text message, or multipart/alternative (text, then HTML) when `html` is given."""
     msg = EmailMessage()
     msg["From"] = FROM_ADDRESS
     msg["To"] = to
     msg["Subject"] = subject
-    msg["Message-ID"] = f"<{uuid.uuid4().hex}@portal>"
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = message_id or f"<{uuid.uuid4().hex}@{MESSAGE_ID_DOMAIN}>"
+    for name, value in (headers or {}).items():
+        msg[name] = value
     msg.set_content(body)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
     return msg
 
 
-def send_mail(to: str, subject: str, body: str) -> str:
-    """Deliver one message; returns where it went (SMTP host or the .eml path)."""
+def deliver(msg: EmailMessage) -> str:
+    """Hand one message over; returns where it went (SMTP host or the .eml path). Raises
+    OSError / smtplib.SMTPException when the SMTP server does not take it."""
     settings = get_settings()
-    msg = build_message(to, subject, body)
     if settings.smtp_url:
         url = urlparse(settings.smtp_url)
         smtp_cls = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
@@ -45,3 +55,7 @@ def send_mail(to: str, subject: str, body: str) -> str:
     tmp.rename(path)  # readers never see a half-written file
     return str(path)
 
+
+def send_mail(to: str, subject: str, body: str) -> str:
+    """Deliver one plain-text message; returns where it went (SMTP host or the .eml path)."""
+    return deliver(build_message(to, subject, body))

@@ -25,7 +25,8 @@ def environment() -> Environment:
         enable_async=False,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
-    env.filters.update(date=i18n.format_date, m3=i18n.format_m3, period=i18n.format_period)
+    env.filters.update(date=i18n.format_date, m3=i18n.format_m3, period=i18n.format_period,
+                       datetime=i18n.format_datetime)
     return env
 
 

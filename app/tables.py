@@ -9,6 +9,7 @@ added by the raw-SQL migration `migrations/portal_2_constraints.py`.
 
 from piccolo.columns import (
     JSONB,
+    BigInt,
     Boolean,
     Date,
     ForeignKey,
@@ -23,7 +24,14 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from app.domain.vocabulary import BatchState, MeterKind, ReadingSource, ReadingStatus, UserRole
+from app.domain.vocabulary import (
+    BatchState,
+    MailKind,
+    MeterKind,
+    ReadingSource,
+    ReadingStatus,
+    UserRole,
+)
 
 
 class Counterparty(Table):
@@ -215,3 +223,47 @@ class CalendarToken(Table):
     token_hash = Varchar(length=64, unique=True)
     created_at = Timestamptz(default=TimestamptzNow())
     revoked_at = Timestamptz(null=True, default=None)
+
+
+class MailOutbox(Table):
+    """Every mail the portal decided to send, once: `key` names the event (kind + what +
+    whom), inserted ON CONFLICT DO NOTHING in the transaction that decides the event. The
+    sender renders it on its first attempt (subject/body kept for the retries) and stamps
+    sent_at; attempts/last_error/next_attempt_at carry the retries while SMTP is down."""
+
+    Kind = MailKind
+
+    key = Text(unique=True, help_text="Event key, e.g. window_open:12:cold:2026-11-01:7")
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=16, choices=Kind)
+    payload = JSONB(default={}, help_text="What the templates need to render the mail")
+    subject = Text(null=True, default=None)
+    body_text = Text(null=True, default=None)
+    body_html = Text(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)
+    attempts = Integer(default=0)
+    last_error = Text(null=True, default=None)
+
+
+class Receipt(Table):
+    """«Квитанция о передаче № …»: one per transmit that changed something; `number` comes
+    from the sequence receipt_number_seq (portal-wide, never reused)."""
+
+    number = BigInt(unique=True)
+    user = ForeignKey(User, on_delete=OnDelete.restrict, index=True)
+    contract = ForeignKey(Contract, on_delete=OnDelete.restrict)
+    kind = Varchar(length=4, choices=Meter.Kind)
+    period = Date()
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ReceiptLine(Table):
+    """What was transmitted, as it was: the reading's status now is read through `reading`."""
+
+    receipt = ForeignKey(Receipt, on_delete=OnDelete.cascade, index=True)
+    reading = ForeignKey(Reading, on_delete=OnDelete.restrict)
+    meter = ForeignKey(Meter, on_delete=OnDelete.restrict)
+    value = Numeric(digits=(15, 3))
+    read_on = Date()

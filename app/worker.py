@@ -16,6 +16,28 @@ from app.settings import get_settings, today
 log = logging.getLogger("app.worker")
 
 
+async def send_mails(ctx: dict[str, Any]) -> dict[str, int]:
+    """Every minute: send what the outbox holds (app/notify.py says how it stays once-only)."""
+    from app.notify import send_pending
+
+    return await send_pending()
+
+
+async def queue_reminders(ctx: dict[str, Any]) -> dict[str, int]:
+    """Daily: queue the window-open, last-day and verification mails of today (SPEC §9), then
+    send them. The windows are stored first, so a fresh worker does not miss today's."""
+    from app.notify import send_pending
+    from app.queries.mails import queue_reminders as queue_today
+    from app.queries.windows import compute_windows as store_windows
+
+    now = today()
+    await store_windows(now)
+    counts = await queue_today(now)
+    log.info("reminders queued for %s: %s", now, counts)
+    sent = await send_pending()
+    return {**counts, **sent}
+
+
 async def send_email(ctx: dict[str, Any], to: str, subject: str, body: str) -> dict[str, int]:
     where = await asyncio.to_thread(send_mail, to, subject, body)
     log.info("mail to %s sent via %s", to, where)
@@ -72,12 +94,17 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 class WorkerSettings:
-    functions = [send_email, refresh_archive, compute_windows]
+    functions = [send_email, send_mails, queue_reminders, refresh_archive, compute_windows]
     cron_jobs = [
         cron(refresh_archive, name="refresh_archive", timeout=1800,
              **refresh_schedule(get_settings().archive_refresh_minutes)),
         cron(compute_windows, name="compute_windows", hour={0}, minute={5}, run_at_startup=True,
              unique=True),
+        # 08:00 server time, and at start (a worker that was down catches up; the outbox keys
+        # make a second run the same day queue nothing).
+        cron(queue_reminders, name="queue_reminders", hour={8}, minute={0}, run_at_startup=True,
+             unique=True, timeout=600),
+        cron(send_mails, name="send_mails", minute=set(range(60)), unique=True, timeout=600),
     ]
     on_startup = startup
     on_shutdown = shutdown

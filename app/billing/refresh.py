@@ -32,6 +32,7 @@ from app.billing.adapter import BillingAdapter, BillingUnavailable, OutboxAdapte
 from app.domain.billing_checks import ItemAnswer
 from app.domain.vocabulary import BatchState, ReadingStatus
 from app.queries import billing as q
+from app.queries.mails import queue_results
 
 log = logging.getLogger("app.billing")
 
@@ -137,6 +138,9 @@ async def _apply_answers(batch_id: int, uid: str, answers: list[ItemAnswer],
         reasons.append(None if answer.accepted else (answer.reason or "Отклонено биллингом"))
         values.append(row["value"])
     await q.apply_verdicts(ids, statuses, reasons, values, f"Пакет {uid}")
+    # Same transaction: the answers and the mails about them commit (or roll back) together,
+    # one per user and batch (mail_outbox key results:<uid>:<user>).
+    await queue_results(uid, ids)
     released = list(current)
     if released:
         # Changed (or unanswered) after hand-over: hand the current value over next time.

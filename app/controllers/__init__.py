@@ -13,7 +13,10 @@ def route_handlers() -> list:
         ProfileController,
     )
     from app.controllers.readings import ReadingsController
+    from app.controllers.receipts import ReceiptsController
+    from app.controllers.unsubscribe import UnsubscribeController
 
     return [AuthController, ContractsController, ArchiveController, OperatorController,
             ReadingsController, ProfileController, EmailConfirmController,
-            CalendarFeedController, GridFilesController]
+            CalendarFeedController, GridFilesController, ReceiptsController,
+            UnsubscribeController]

@@ -249,6 +249,7 @@ class ReadingsController(Controller):
         transmit = form.get("action") == "transmit"
         screen = await load_screen(request, grid, form.get("contract"), form.get("period"))
         views, writes = submit_views(screen, form, transmit)
+        receipts: list[int] = []  # «Квитанция о передаче № N» for what this transmit changed
         if transmit and screen.state != "open":
             for view in views:
                 view.state = None
@@ -266,9 +267,11 @@ class ReadingsController(Controller):
                 message += " " + _("Строк с ошибками: {bad} — они выделены красным.").format(
                     bad=bad)
             message_kind = "error" if failed else "success"
+            receipts = results.receipts
         return render(
             request, TEMPLATE,
-            page_context(screen, views, message=message, message_kind=message_kind),
+            page_context(screen, views, message=message, message_kind=message_kind,
+                         receipts=receipts),
             fragment="grid",
             status=422 if failed else 200,
         )

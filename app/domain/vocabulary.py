@@ -24,3 +24,7 @@ ReadingSource = Term("Source", [(v, v) for v in ("billing", "portal")])
 MeterKind = Term("Kind", [(v, v) for v in ("cold", "hot")])
 BatchState = Term("State", [(v, v) for v in ("prepared", "written", "applied")])
 UserRole = Term("Role", [(v, v) for v in ("subscriber", "operator")])
+# What a mail is about; each kind but `new_user` has its notify_<kind> switch on the user
+# (MAIL_FLAGS in app/domain/notifications.py).
+MailKind = Term("Kind", [(v, v) for v in ("window_open", "last_day", "results", "verification",
+                                         "receipt", "new_user")])

@@ -7,6 +7,7 @@ from datetime import date
 
 from app import db
 from app.queries.audit import record_audit
+from app.queries.mails import queue_new_user
 
 CONTRACT_COLUMNS = """
     c.id, c.billing_id, c.number, c.signed_on, c.deadline_day, c.discharge_deadline_day,
@@ -102,6 +103,8 @@ async def link_contract(user_id: int, contract_id: int) -> bool:
         )
         if new_id is not None:
             await record_audit(user_id, "contract_linked", {"contract": contract_id})
+            # «К договору №N подключён новый пользователь»: to the contract's other users.
+            await queue_new_user(new_id, contract_id, user_id)
     return new_id is not None
 
 

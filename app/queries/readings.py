@@ -15,6 +15,7 @@ from app.domain.grid import MeterHistory
 from app.domain.readings import MAX_HISTORY, PreviousReading
 from app.domain.vocabulary import ReadingSource, ReadingStatus
 from app.domain.writes import WRITABLE_SQL, StoredReading, WriteOutcome, may_write, refusal
+from app.queries.receipts import create_receipts
 
 ACCEPTED, REJECTED = ReadingStatus.accepted, ReadingStatus.rejected
 TRANSMITTED = ReadingStatus.transmitted
@@ -164,17 +165,30 @@ def _action(old_status: str | None, new_status: str) -> str:
     return "transmit" if new_status == TRANSMITTED else "save"
 
 
+class WriteResults(dict[int, WriteResult]):
+    """Per meter, what a write did; `receipts`: the numbers of the receipts it made (one per
+    contract and kind whose readings it transmitted; none when it changed nothing)."""
+
+    receipts: list[int]
+
+    def __init__(self, *args, receipts: list[int] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.receipts = receipts or []
+
+
 def _stored(row) -> StoredReading:
     return StoredReading(row["id"], row["value"], row["read_on"], row["status"], row["batch"])
 
 
 async def write_readings(user_id: int, period: date, writes: list[ReadingWrite]
-                         ) -> dict[int, WriteResult]:
+                         ) -> WriteResults:
     """Upsert the rows and audit every change in one transaction; per meter, what happened.
+    Rows it actually wrote as transmitted get a receipt in the same transaction (none when
+    the write changed nothing: a retry or a double click).
 
     The meters must already be known to belong to the user's contract (see grid_rows)."""
     if not writes:
-        return {}
+        return WriteResults()
     meters = [w.meter_id for w in writes]
     async with db.transaction():
         # Writers of the same meters queue here, so the "old" side of the audit (and the
@@ -208,7 +222,11 @@ async def write_readings(user_id: int, period: date, writes: list[ReadingWrite]
         unseen = [m for m in meters if m not in written and m not in old]
         if unseen:  # a live reading appeared without the grid's lock (the billing import)
             old.update({r["meter"]: r for r in await db.fetch(LIVE_SQL, unseen, period)})
-    results = {r["meter"]: WriteResult(WriteOutcome.written, _stored(r)) for r in changed}
+        receipts = await create_receipts(
+            user_id, period, [r["id"] for r in changed if r["status"] == TRANSMITTED])
+    results = WriteResults(
+        {r["meter"]: WriteResult(WriteOutcome.written, _stored(r)) for r in changed},
+        receipts=receipts)
     for w in writes:
         if w.meter_id not in results:  # not written: a live reading refused it
             stored = _stored(old[w.meter_id])

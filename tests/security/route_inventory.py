@@ -43,6 +43,15 @@ PUBLIC: dict[tuple[str, str], str] = {
         "single-use e-mail change link (hashed 256-bit token); refuses another logged-in user",
     ("GET", "/calendar/{name:str}"): "«Календарь сроков» feed: the hashed 256-bit token is the "
                                      "credential (calendar apps cannot log in); revoked → 404",
+    ("GET", "/unsubscribe/{token:str}"): "unsubscribe link from a mail: a confirm page only",
+    ("POST", "/unsubscribe/{token:str}"): "RFC 8058 one-click unsubscribe, signed token",
+}
+
+# Unsafe routes without CSRF protection, each with its reason (tested in its own test file).
+CSRF_EXEMPT: dict[tuple[str, str], str] = {
+    ("POST", "/unsubscribe/{token:str}"): "mail clients POST List-Unsubscribe=One-Click with no "
+    "cookie (RFC 8058); the token signed over user + kind is the proof "
+    "(tests/integration/test_mail_outbox.py: forged token → 404, nothing changed)",
 }
 
 # The kinds of id that belong to one organization, and the request names that carry them.
@@ -84,6 +93,9 @@ UNSCOPED: dict[tuple[str, str], str] = {
     ("POST", "/profile/logout-everywhere"): "ends the user's own sessions",
     ("POST", "/profile/notifications"): "the user's own notification flags",
     ("POST", "/profile/calendar"): "replaces the user's own calendar link",
+    ("GET", "/receipts"): "lists the user's own receipts only",
+    ("GET", "/receipts/{number:int}"): "a receipt number, resolved against the user's own "
+    "receipts on linked contracts (404 otherwise: tests/integration/test_receipts.py)",
 }
 
 

@@ -6,12 +6,16 @@ import smtplib
 import time
 import uuid
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import formatdate
 from urllib.parse import unquote, urlparse
 
 from app.settings import get_settings
 
 FROM_ADDRESS = "noreply@izhvodokanal.example"
+# Header lines up to RFC 5322's 998 characters: a long List-Unsubscribe URL must stay one
+# plain token (the default 78 would fold it into RFC 2047 encoded words mail clients ignore).
+POLICY = default_policy.clone(max_line_length=998)
 MESSAGE_ID_DOMAIN = "izhvodokanal.example"
 
 
@@ -19,7 +23,7 @@ def build_message(to: str, subject: str, body: str, *, html: str | None = None,
                   headers: dict[str, str] | None = None,
                   message_id: str | None = None) -> EmailMessage:
     """A plain-text message, or multipart/alternative (text, then HTML) when `html` is given."""
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = FROM_ADDRESS
     msg["To"] = to
     msg["Subject"] = subject

@@ -38,8 +38,9 @@ from app.settings import ROOT, get_settings
 log = logging.getLogger("app.notify")
 
 SUBJECTS = {
-    MailKind.window_open: N_("Открыто окно передачи: договор №{contract}, {period}"),
-    MailKind.last_day: N_("Сегодня последний день передачи: договор №{contract}, {period}"),
+    MailKind.window_open: N_("Открыто окно передачи: {what}, договор №{contract}, {period}"),
+    MailKind.last_day: N_("Сегодня последний день передачи: {what}, договор №{contract}, "
+                          "{period}"),
     MailKind.results: N_("Результат обработки переданных показаний"),
     MailKind.verification: N_("Срок поверки прибора учёта {serial}: {due}"),
     MailKind.receipt: N_("Квитанция о передаче № {number}"),
@@ -110,11 +111,11 @@ def render(kind: str, payload: dict[str, Any], user_id: int, locale: str
                 fields[name] = i18n.format_period(fields[name])
         if "due" in fields:
             fields["due"] = i18n.format_date(fields["due"])
-        subject = _(SUBJECTS[kind]).format(**fields)
+        what = _(METER_KIND_NAMES[m["kind"]]) if m.get("kind") in METER_KIND_NAMES else ""
+        subject = _(SUBJECTS[kind]).format(what=what, **fields)
         context = {
             "m": m, "kind": kind, "subject": subject, "base_url": base_url(),
-            "unsubscribe_url": unsubscribe_url(user_id, kind),
-            "what": _(METER_KIND_NAMES[m["kind"]]) if m.get("kind") in METER_KIND_NAMES else "",
+            "unsubscribe_url": unsubscribe_url(user_id, kind), "what": what,
             "kind_names": {str(k): _(v) for k, v in METER_KIND_NAMES.items()},
             "line_status": {str(k): _(v) for k, v in LINE_STATUS_LABELS.items()},
         }

@@ -67,14 +67,28 @@ def test_transmit_receipt_link_and_statuses_after_refresh(server, page: Page):
     page.screenshot(path=str(VAR_DIR / "receipt.png"), full_page=True)
 
     # the menu has «Квитанции», listing this receipt
-    page.get_by_role("link", name="Квитанции").click()
+    page.locator("nav.menu").get_by_role("link", name="Квитанции", exact=True).click()
     expect(page.locator(f'a[href="/receipts/{number}"]')).to_be_visible()
 
-    # printed: no menu, one section per page
-    page.goto(f"{server.url}/receipts/{number}")
+    # printed: no menu; 40 lines per A4 sheet. A receipt of 85 lines (its two lines repeated)
+    # prints on 3 pages.
+    [big] = sql(
+        """WITH r AS (INSERT INTO receipt (number, "user", contract, kind, period, created_at)
+                      SELECT nextval('receipt_number_seq'), "user", contract, kind, period, now()
+                      FROM receipt WHERE number = $1 RETURNING id, number)
+           INSERT INTO receipt_line (receipt, reading, meter, value, read_on)
+           SELECT r.id, l.reading, l.meter, l.value, l.read_on
+           FROM r, receipt_line l JOIN receipt o ON o.id = l.receipt AND o.number = $1,
+                generate_series(1, 43) g
+           RETURNING (SELECT number FROM r) AS number""", number)[:1]
+    sql("""DELETE FROM receipt_line WHERE id IN (SELECT l.id FROM receipt_line l
+           JOIN receipt rc ON rc.id = l.receipt WHERE rc.number = $1 ORDER BY l.id LIMIT 1)""",
+        big["number"])
+    page.goto(f"{server.url}/receipts/{big['number']}")
+    expect(page.locator("table.receipt-lines tbody tr")).to_have_count(85)
+    expect(page.locator(".receipt-page")).to_have_count(3)
     page.emulate_media(media="print")
     assert page.locator("nav.menu").evaluate("e => getComputedStyle(e).display") == "none"
-    assert page.locator(".receipt-page").evaluate(
-        "e => getComputedStyle(e).breakAfter") in ("page", "auto")
-    pdf = page.pdf(format="A4")
-    assert pdf.startswith(b"%PDF")
+    pdf = page.pdf(format="A4", prefer_css_page_size=True)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pages == 3, pages

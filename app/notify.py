@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import logging
-import os
 import smtplib
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -34,6 +35,10 @@ from app.domain.vocabulary import MailKind
 from app.mail import MESSAGE_ID_DOMAIN, build_message, deliver
 from app.queries import mails as q
 from app.settings import ROOT, get_settings
+
+# Test seam: called with "claimed" after a row is locked and rendered, before SMTP (the
+# reliability test's worker pauses there to be killed). The product passes none.
+SendHook = Callable[[str], Awaitable[None] | None]
 
 log = logging.getLogger("app.notify")
 
@@ -141,7 +146,7 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
 
 
-async def send_pending(limit: int = 500) -> dict[str, int]:
+async def send_pending(limit: int = 500, *, hook: SendHook | None = None) -> dict[str, int]:
     """Send the outbox's due rows, one transaction per row; stops early when SMTP is down."""
     counts = {"sent": 0, "failed": 0}
     for _ in range(limit):
@@ -156,7 +161,8 @@ async def send_pending(limit: int = 500) -> dict[str, int]:
                     await q.store_rendered(mail.id, subject, text, html)
                     mail = q.OutgoingMail(**{**mail.__dict__, "subject": subject,
                                              "body_text": text, "body_html": html})
-                await _test_pause("claimed")
+                if hook is not None and inspect.isawaitable(result := hook("claimed")):
+                    await result
                 where = await asyncio.to_thread(deliver, compose(mail))
             except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried
                 delay = retry_delay(mail.attempts + 1)
@@ -171,12 +177,3 @@ async def send_pending(limit: int = 500) -> dict[str, int]:
             counts["sent"] += 1
             log.info("mail %s to %s sent via %s", mail.key, mail.email, where)
     return counts
-
-
-async def _test_pause(step: str) -> None:
-    """Tests only (tests/reliability/test_mail_worker_killed.py): with TEST_MAIL_PAUSE_AT=claimed
-    the sender stops after claiming and rendering a row, before SMTP, writes
-    VAR_DIR/mail-paused-claimed and waits, so the test can kill -9 the worker there."""
-    if os.environ.get("TEST_MAIL_PAUSE_AT") == step:
-        (get_settings().var_dir / f"mail-paused-{step}").touch()
-        await asyncio.sleep(3600)

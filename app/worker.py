@@ -17,10 +17,12 @@ log = logging.getLogger("app.worker")
 
 
 async def send_mails(ctx: dict[str, Any]) -> dict[str, int]:
-    """Every minute: send what the outbox holds (app/notify.py says how it stays once-only)."""
+    """Every minute: send what the outbox holds (app/notify.py says how it stays once-only).
+    `ctx["mail_send_hook"]` is the reliability tests' seam (tests/reliability/paused_worker.py);
+    the product sets none."""
     from app.notify import send_pending
 
-    return await send_pending()
+    return await send_pending(hook=ctx.get("mail_send_hook"))
 
 
 async def queue_reminders(ctx: dict[str, Any]) -> dict[str, int]:
@@ -34,7 +36,7 @@ async def queue_reminders(ctx: dict[str, Any]) -> dict[str, int]:
     await store_windows(now)
     counts = await queue_today(now)
     log.info("reminders queued for %s: %s", now, counts)
-    sent = await send_pending()
+    sent = await send_pending(hook=ctx.get("mail_send_hook"))
     return {**counts, **sent}
 
 

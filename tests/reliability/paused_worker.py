@@ -1,13 +1,17 @@
-"""The product's ARQ worker with a pause in `refresh_archive`, for test_worker_killed.py.
+"""The product's ARQ worker with a pause in `refresh_archive` (test_worker_killed.py) or in
+the mail sender (test_mail_worker_killed.py).
 
     PAUSE_REFRESH_AT=<step> python -m arq tests.reliability.paused_worker.Settings
+    PAUSE_MAIL_AT=claimed python -m arq tests.reliability.paused_worker.Settings
 
 (run from the project root, so `tests` is importable). At the step boundary named by
 PAUSE_REFRESH_AT (`claimed`, `handed_over`, `written`, `answers_applied`, `applied`; see
 `app.billing.refresh.CrashHook`) the job touches VAR_DIR/refresh-paused-<step> and sleeps, so
 the test can kill -9 the worker exactly there. The seam is the job's
 `ctx["refresh_crash_hook"]`, which this subclass's `on_startup` fills; the product's
-`WorkerSettings` leaves it empty, and nothing in `app/` reads the variable.
+`WorkerSettings` leaves it empty, and nothing in `app/` reads the variable. PAUSE_MAIL_AT
+works the same through `ctx["mail_send_hook"]` (`app.notify.send_pending`): the sender stops
+after it locked and rendered a row, before SMTP, touching VAR_DIR/mail-paused-claimed.
 """
 
 from __future__ import annotations
@@ -20,10 +24,10 @@ from app.settings import get_settings
 from app.worker import WorkerSettings, startup
 
 
-def pause_at(step: str):
+def pause_at(step: str, marker: str = "refresh-paused"):
     async def pause(name: str) -> None:
         if name == step:
-            (get_settings().var_dir / f"refresh-paused-{name}").touch()
+            (get_settings().var_dir / f"{marker}-{name}").touch()
             await asyncio.sleep(3600)
 
     return pause
@@ -31,7 +35,10 @@ def pause_at(step: str):
 
 async def paused_startup(ctx: dict[str, Any]) -> None:
     await startup(ctx)
-    ctx["refresh_crash_hook"] = pause_at(os.environ["PAUSE_REFRESH_AT"])
+    if step := os.environ.get("PAUSE_REFRESH_AT"):
+        ctx["refresh_crash_hook"] = pause_at(step)
+    if step := os.environ.get("PAUSE_MAIL_AT"):
+        ctx["mail_send_hook"] = pause_at(step, "mail-paused")
 
 
 class Settings(WorkerSettings):

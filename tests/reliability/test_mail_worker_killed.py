@@ -1,10 +1,11 @@
 """kill -9 of the real ARQ worker between queuing a mail and sending it, then a restart:
 every queued mail reaches the (real, aiosmtpd) SMTP server exactly once.
 
-The worker runs with TEST_MAIL_PAUSE_AT=claimed (app/notify.py): its sender stops after it
-locked and rendered a row, before SMTP, leaves a marker and waits; the test SIGKILLs it
-there. The restarted worker (its startup `queue_reminders` run) queues nothing new — the
-outbox keys are already there — and sends every row once.
+The first worker is tests/reliability/paused_worker.py with PAUSE_MAIL_AT=claimed: its
+sender stops after it locked and rendered a row, before SMTP, leaves a marker and waits;
+the test SIGKILLs it there. The restart is the product's own worker: its startup
+`queue_reminders` run queues nothing new (the outbox keys are already there) and sends
+every row once.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from tests.smtp import SmtpSink
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
 
 
-def start_worker(env: dict, name: str) -> tuple[subprocess.Popen, object]:
+def start_worker(env: dict, name: str, settings: str = "app.worker.WorkerSettings"
+                 ) -> tuple[subprocess.Popen, object]:
     log = (VAR_DIR / f"worker-{name}.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "arq", "app.worker.WorkerSettings"],
+    proc = subprocess.Popen([sys.executable, "-m", "arq", settings],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     return proc, log
 
@@ -42,7 +44,8 @@ def test_worker_killed_between_queue_and_send_then_sent_once():
     marker.unlink(missing_ok=True)
     with SmtpSink() as smtp:
         env = {**os.environ, "VAR_DIR": str(VAR_DIR), "SMTP_URL": smtp.url}
-        worker, log = start_worker({**env, "TEST_MAIL_PAUSE_AT": "claimed"}, "mail-paused")
+        worker, log = start_worker({**env, "PAUSE_MAIL_AT": "claimed"}, "mail-paused",
+                                   "tests.reliability.paused_worker.Settings")
         try:
             deadline = time.monotonic() + 90
             while not marker.exists():

@@ -51,7 +51,7 @@ PUBLIC: dict[tuple[str, str], str] = {
 CSRF_EXEMPT: dict[tuple[str, str], str] = {
     ("POST", "/unsubscribe/{token:str}"): "mail clients POST List-Unsubscribe=One-Click with no "
     "cookie (RFC 8058); the token signed over user + kind is the proof "
-    "(tests/integration/test_mail_outbox.py: forged token → 404, nothing changed)",
+    "(tests/integration/test_notify.py: forged token → 404, nothing changed)",
 }
 
 # The kinds of id that belong to one organization, and the request names that carry them.

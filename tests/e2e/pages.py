@@ -133,6 +133,10 @@ class GridPage(BasePage):
         return self._post(lambda: self.page.keyboard.press("Control+s") if keyboard
                           else self.page.get_by_role("button", name="Сохранить значения").click())
 
+    def receipt_link(self) -> Locator:
+        """«Квитанция о передаче № N» in the summary after a transmit that changed something."""
+        return self.message.locator("a.receipt-link")
+
     def transmit(self, keyboard: bool = False) -> Response:
         """«Передать значения» (or Ctrl+Enter in the focused row)."""
         return self._post(lambda: self.page.keyboard.press("Control+Enter") if keyboard
@@ -151,6 +155,34 @@ class GridPage(BasePage):
         with self.page.expect_response(_post_to(f"/readings/{self.kind}/upload")) as response:
             self.page.get_by_role("button", name="Загрузить из файла").click()
         return response.value
+
+
+class ReceiptPage(BasePage):
+    """«Квитанция о передаче № N» (/receipts/<N>) and the «Квитанции» list."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        super().__init__(page, base_url)
+        self.title = page.locator("main h1").first
+        self.lines = page.locator("table.receipt-lines tbody tr")
+        self.sheets = page.locator(".receipt-page")
+
+    def goto(self, number: int) -> ReceiptPage:
+        self.page.goto(f"{self.base_url}/receipts/{number}")
+        return self
+
+    def open_list_from_menu(self) -> ReceiptPage:
+        self.menu.get_by_role("link", name="Квитанции", exact=True).click()
+        expect(self.page.get_by_role("heading", name="Квитанции")).to_be_visible()
+        return self
+
+    def line(self, serial: str) -> Locator:
+        return self.lines.filter(has_text=serial)
+
+    def status(self, serial: str) -> Locator:
+        return self.line(serial).locator(".status")
+
+    def reason(self, serial: str) -> Locator:
+        return self.line(serial).locator(".reject-reason")
 
 
 class ArchivePage(BasePage):

@@ -1,6 +1,6 @@
 """Chromium: transmit → «Квитанция о передаче № N» link → the receipt page, whose lines show
 billing's answers after an archive refresh (one accepted, one rejected with its reason);
-the print stylesheet puts 40 lines on an A4 page."""
+the print stylesheet puts 40 lines on an A4 sheet."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import sys
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import ROOT, VAR_DIR, browser_login, load_demo_sync, sql
+from tests.e2e.pages import GridPage, LoginPage, ReceiptPage
+from tests.helpers import ROOT, VAR_DIR, load_demo_sync, sql
 
 pytestmark = pytest.mark.e2e
 
@@ -35,14 +36,32 @@ def two_meters() -> list[dict]:
     return [dict(r) for r in rows]
 
 
+def copy_receipt_with_lines(number: int, lines: int) -> int:
+    """A receipt of the same user, contract and readings with `lines` lines (print layout)."""
+    [row] = sql(
+        """WITH r AS (INSERT INTO receipt (number, "user", contract, kind, period, created_at)
+                      SELECT nextval('receipt_number_seq'), "user", contract, kind, period, now()
+                      FROM receipt WHERE number = $1 RETURNING id, number),
+                src AS (SELECT l.reading, l.meter, l.value, l.read_on,
+                               row_number() OVER () AS n
+                        FROM receipt_line l JOIN receipt o ON o.id = l.receipt
+                        WHERE o.number = $1),
+                ins AS (INSERT INTO receipt_line (receipt, reading, meter, value, read_on)
+                        SELECT r.id, s.reading, s.meter, s.value, s.read_on
+                        FROM r, generate_series(0, $2 - 1) g
+                        JOIN src s ON s.n = g % (SELECT count(*) FROM src) + 1)
+           SELECT number FROM r""", number, lines)
+    return row["number"]
+
+
 def test_transmit_receipt_link_and_statuses_after_refresh(server, page: Page):
     accepted, rejected = two_meters()
-    browser_login(page, server.url)
-    page.goto(server.url + "/readings/cold")
+    LoginPage(page, server.url).login()
+    grid = GridPage(page, server.url).goto("cold")
     for meter in (accepted, rejected):
-        page.locator(f"#value-{meter['id']}").fill(str(int(meter["value"]) + 3))
-    page.get_by_role("button", name="Передать значения").click()
-    link = page.locator("#grid-message a.receipt-link")
+        grid.fill(meter["id"], str(int(meter["value"]) + 3))
+    assert grid.transmit().status == 200
+    link = grid.receipt_link()
     expect(link).to_have_text(re.compile(r"Квитанция о передаче № \d+"))
     number = int(re.search(r"\d+", link.inner_text()).group())
 
@@ -55,40 +74,25 @@ def test_transmit_receipt_link_and_statuses_after_refresh(server, page: Page):
     assert done.returncode == 0, done.stderr
 
     link.click()
+    receipt = ReceiptPage(page, server.url)
     expect(page).to_have_url(f"{server.url}/receipts/{number}")
-    expect(page.locator("h1")).to_have_text(f"Квитанция о передаче № {number}")
-    rows = page.locator("table.receipt-lines tbody tr")
-    expect(rows).to_have_count(2)
-    ok = rows.filter(has_text=accepted["serial"])
-    bad = rows.filter(has_text=rejected["serial"])
-    expect(ok.locator(".status")).to_have_text("принято")
-    expect(bad.locator(".status")).to_have_text("отклонено")
-    expect(bad.locator(".reject-reason")).to_contain_text("меньше последнего принятого")
+    expect(receipt.title).to_have_text(f"Квитанция о передаче № {number}")
+    expect(receipt.lines).to_have_count(2)
+    expect(receipt.status(accepted["serial"])).to_have_text("принято")
+    expect(receipt.status(rejected["serial"])).to_have_text("отклонено")
+    expect(receipt.reason(rejected["serial"])).to_contain_text("меньше последнего принятого")
     page.screenshot(path=str(VAR_DIR / "receipt.png"), full_page=True)
 
-    # the menu has «Квитанции», listing this receipt
-    page.locator("nav.menu").get_by_role("link", name="Квитанции", exact=True).click()
+    # «Квитанции» in the menu lists it
+    receipt.open_list_from_menu()
     expect(page.locator(f'a[href="/receipts/{number}"]')).to_be_visible()
 
-    # printed: no menu; 40 lines per A4 sheet. A receipt of 85 lines (its two lines repeated)
-    # prints on 3 pages.
-    [big] = sql(
-        """WITH r AS (INSERT INTO receipt (number, "user", contract, kind, period, created_at)
-                      SELECT nextval('receipt_number_seq'), "user", contract, kind, period, now()
-                      FROM receipt WHERE number = $1 RETURNING id, number)
-           INSERT INTO receipt_line (receipt, reading, meter, value, read_on)
-           SELECT r.id, l.reading, l.meter, l.value, l.read_on
-           FROM r, receipt_line l JOIN receipt o ON o.id = l.receipt AND o.number = $1,
-                generate_series(1, 43) g
-           RETURNING (SELECT number FROM r) AS number""", number)[:1]
-    sql("""DELETE FROM receipt_line WHERE id IN (SELECT l.id FROM receipt_line l
-           JOIN receipt rc ON rc.id = l.receipt WHERE rc.number = $1 ORDER BY l.id LIMIT 1)""",
-        big["number"])
-    page.goto(f"{server.url}/receipts/{big['number']}")
-    expect(page.locator("table.receipt-lines tbody tr")).to_have_count(85)
-    expect(page.locator(".receipt-page")).to_have_count(3)
+    # printed: no menu; 40 lines per A4 sheet, so 85 lines take exactly 3 pages
+    big = copy_receipt_with_lines(number, 85)
+    receipt.goto(big)
+    expect(receipt.lines).to_have_count(85)
+    expect(receipt.sheets).to_have_count(3)
     page.emulate_media(media="print")
     assert page.locator("nav.menu").evaluate("e => getComputedStyle(e).display") == "none"
     pdf = page.pdf(format="A4", prefer_css_page_size=True)
-    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
-    assert pages == 3, pages
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 3

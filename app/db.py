@@ -51,6 +51,19 @@ async def execute(sql: str, *args: Any) -> str:
         return await conn.execute(sql, *args)
 
 
+async def execute_outside(sql: str, *args: Any) -> str:
+    """Execute on a connection of its own, outside the running transaction: for what others
+    must see while that transaction is still open (an import's progress)."""
+    if DB.pool is None:
+        conn = await DB.get_new_connection()
+        try:
+            return await conn.execute(sql, *args)
+        finally:
+            await conn.close()
+    async with DB.pool.acquire() as conn:
+        return await conn.execute(sql, *args)
+
+
 async def open_pool(max_size: int = 10) -> None:
     await DB.start_connection_pool(min_size=1, max_size=max_size)
 

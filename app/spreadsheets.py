@@ -72,6 +72,37 @@ def read_rows(data: bytes) -> list[list[object]]:
 # ---------------------------------------------------------------- XLSX
 
 
+class TooMuchInflation(Exception):
+    """A zip whose members inflate past the byte budget or the ratio: a decompression bomb."""
+
+
+def inflate_members(package: zipfile.ZipFile, infos: Sequence[zipfile.ZipInfo], budget: int,
+                    *, max_ratio: int = MAX_RATIO, ratio_floor: int = RATIO_FLOOR
+                    ) -> Iterator[tuple[zipfile.ZipInfo, bytes]]:
+    """Each member's bytes, inflated through one byte budget shared by all of them. The sizes
+    the zip's directory declares are checked first (cheap refusal), but never trusted: the
+    real bytes count against the budget as they come, so a lying directory is caught too.
+    TooMuchInflation past the budget or when a member over `ratio_floor` bytes inflates more
+    than `max_ratio` times; zipfile's own errors (damaged, encrypted member) pass through."""
+    if sum(i.file_size for i in infos) > budget:
+        raise TooMuchInflation()
+    for i in infos:
+        if i.file_size > ratio_floor and i.file_size > max_ratio * max(i.compress_size, 1):
+            raise TooMuchInflation()
+    for info in infos:
+        chunks = []
+        size = 0
+        with package.open(info) as member:
+            while chunk := member.read(1 << 20):
+                size += len(chunk)
+                budget -= len(chunk)
+                if budget < 0 or (size > ratio_floor
+                                  and size > max_ratio * max(info.compress_size, 1)):
+                    raise TooMuchInflation()
+                chunks.append(chunk)
+        yield info, b"".join(chunks)
+
+
 def _checked_package(data: bytes) -> bytes:
     """The XML parts of the package, re-packed uncompressed after inflating each through a
     byte budget: a decompression bomb is refused before calamine sees it, and calamine never
@@ -87,27 +118,14 @@ def _checked_package(data: bytes) -> bytes:
     parts = [i for i in infos if i.filename.endswith((".xml", ".rels")) and not i.is_dir()]
     if any(i.flag_bits & 0x1 for i in parts):
         raise _refuse("encrypted", ENCRYPTED)
-    if sum(i.file_size for i in parts) > MAX_UNPACKED_BYTES:
-        raise _refuse("bomb", BOMB)
-    for i in parts:
-        if i.file_size > RATIO_FLOOR and i.file_size > MAX_RATIO * max(i.compress_size, 1):
-            raise _refuse("bomb", BOMB)
-    budget = MAX_UNPACKED_BYTES
     out = io.BytesIO()
     try:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as repacked:
-            for info in parts:
-                chunks = []
-                with package.open(info) as member:
-                    while chunk := member.read(1 << 20):
-                        budget -= len(chunk)
-                        if budget < 0:
-                            raise _refuse("bomb", BOMB)
-                        chunks.append(chunk)
-                repacked.writestr(info.filename, b"".join(chunks))
-    except (zipfile.BadZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
-        if isinstance(exc, SheetError):
-            raise
+            for info, content in inflate_members(package, parts, MAX_UNPACKED_BYTES):
+                repacked.writestr(info.filename, content)
+    except TooMuchInflation:
+        raise _refuse("bomb", BOMB) from None
+    except (zipfile.BadZipFile, NotImplementedError, EOFError, OSError, ValueError):
         raise _refuse("damaged", DAMAGED) from None
     return out.getvalue()
 

@@ -11,6 +11,7 @@ from piccolo.columns import (
     JSONB,
     BigInt,
     Boolean,
+    Bytea,
     Date,
     ForeignKey,
     Integer,
@@ -25,7 +26,9 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from app.domain.vocabulary import (
+    AuditChannel,
     BatchState,
+    ImportState,
     MailKind,
     MeterKind,
     ReadingSource,
@@ -96,6 +99,7 @@ class User(Table, tablename="portal_user"):
     # Bumped to end every session of the user (password change, «Выйти на всех устройствах»):
     # a session remembers the generation it was created with; an older one is anonymous.
     session_generation = Integer(default=0)
+    last_login_at = Timestamptz(null=True, default=None, help_text="Last successful login")
 
 
 class BillingBatch(Table):
@@ -151,6 +155,8 @@ class ReadingAudit(Table):
     old_status = Varchar(length=12, null=True, default=None)
     new_status = Varchar(length=12, null=True, default=None)
     note = Text(null=True, default=None)
+    channel = Varchar(length=8, choices=AuditChannel, null=True, default=None,
+                      help_text="grid, upload, api or billing; null for rows before it existed")
 
 
 class ContractLink(Table):
@@ -267,3 +273,35 @@ class ReceiptLine(Table):
     meter = ForeignKey(Meter, on_delete=OnDelete.restrict)
     value = Numeric(digits=(15, 3))
     read_on = Date()
+
+
+class BillingImport(Table):
+    """One upload on «Загрузка данных биллинга» and its ARQ job: who, when, state, progress,
+    counts and errors. At most one is queued or running (partial unique index
+    billing_import_one_active)."""
+
+    State = ImportState
+
+    created_by = ForeignKey(User, on_delete=OnDelete.set_null, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    started_at = Timestamptz(null=True, default=None)
+    finished_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow(), help_text="Last progress (heartbeat)")
+    state = Varchar(length=8, choices=State, default=State.queued)
+    files = JSONB(default=[], help_text="Names and sizes of the uploaded files")
+    progress = SmallInt(default=0, help_text="0–100")
+    step = Varchar(length=40, default="", help_text="What the job is doing now")
+    inserted = Integer(default=0)
+    updated = Integer(default=0)
+    unchanged = Integer(default=0)
+    counts = JSONB(default={}, help_text="Per file: inserted, updated, unchanged")
+    error_count = Integer(default=0)
+    errors = JSONB(default=[], help_text="`file:line: reason`, the first 1 000")
+
+
+class BillingImportFile(Table):
+    """The uploaded bytes of one file of an import, read by the worker, deleted when done."""
+
+    billing_import = ForeignKey(BillingImport, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=40)
+    content = Bytea()

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
-from arq import cron
+from arq import cron, func
 
 from app import db
 from app.mail import send_mail
@@ -87,6 +87,14 @@ async def compute_windows(ctx: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
+async def import_billing_upload(ctx: dict[str, Any], import_id: int) -> dict[str, int]:
+    """«Загрузка данных биллинга»: the uploaded directory through the import-billing code,
+    progress stored on the import row (app.billing.directory.run_upload)."""
+    from app.billing.directory import run_upload
+
+    return await run_upload(import_id)
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     await db.open_pool(max_size=4)
 
@@ -96,7 +104,8 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 class WorkerSettings:
-    functions = [send_email, send_mails, queue_reminders, refresh_archive, compute_windows]
+    functions = [send_email, send_mails, queue_reminders, refresh_archive, compute_windows,
+                 func(import_billing_upload, timeout=3600, max_tries=2)]
     cron_jobs = [
         cron(refresh_archive, name="refresh_archive", timeout=1800,
              **refresh_schedule(get_settings().archive_refresh_minutes)),

@@ -26,6 +26,7 @@ TABLES = [
     "submission_window", "contract_link", "connection_request", "audit_event",
     "password_reset", "email_change", "calendar_token", "portal_user", "meter",
     "connection_point", "contract", "counterparty", "calendar_override",
+    "billing_import_file", "billing_import",
 ]
 
 

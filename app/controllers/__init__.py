@@ -7,6 +7,7 @@ def route_handlers() -> list:
     from app.controllers.contracts import ContractsController
     from app.controllers.grid_files import GridFilesController
     from app.controllers.operator import OperatorController
+    from app.controllers.operator_imports import BillingImportController
     from app.controllers.profile import (
         CalendarFeedController,
         EmailConfirmController,
@@ -19,4 +20,4 @@ def route_handlers() -> list:
     return [AuthController, ContractsController, ArchiveController, OperatorController,
             ReadingsController, ProfileController, EmailConfirmController,
             CalendarFeedController, GridFilesController, ReceiptsController,
-            UnsubscribeController]
+            UnsubscribeController, BillingImportController]

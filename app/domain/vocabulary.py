@@ -28,3 +28,8 @@ UserRole = Term("Role", [(v, v) for v in ("subscriber", "operator")])
 # (MAIL_FLAGS in app/domain/notifications.py).
 MailKind = Term("Kind", [(v, v) for v in ("window_open", "last_day", "results", "verification",
                                          "receipt", "new_user")])
+# A billing directory upload on «Загрузка данных биллинга»: queued → running → done | failed.
+ImportState = Term("State", [(v, v) for v in ("queued", "running", "done", "failed")])
+# Through which door a reading change came (reading_audit.channel): the grid, a spreadsheet
+# upload into the grid, the JSON API, billing's answer or its directory import.
+AuditChannel = Term("Channel", [(v, v) for v in ("grid", "upload", "api", "billing")])

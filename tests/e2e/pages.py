@@ -326,3 +326,26 @@ class ProfilePage(BasePage):
         with self.page.expect_response(_post_to("/profile/notifications")) as response:
             self.notify_card.get_by_role("button", name="Сохранить").click()
         return response.value
+
+
+class ImportsPage(BasePage):
+    """«Загрузка данных биллинга»: files or a ZIP, then a progress bar polled by htmx."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        super().__init__(page, base_url)
+        self.files = page.get_by_label("Файлы CSV или ZIP-архив")
+        self.status = page.locator("#import-status")
+        self.bar = self.status.get_by_role("progressbar")
+        self.history = page.locator("#import-history")
+
+    def open_from_menu(self) -> ImportsPage:
+        self.menu.get_by_role("link", name="Загрузка данных биллинга").click()
+        expect(self.page.get_by_role("heading", name="Загрузка данных биллинга")).to_be_visible()
+        return self
+
+    def upload(self, *paths) -> Response:
+        """Choose the files and press «Загрузить»; returns the POST's response."""
+        self.files.set_input_files(list(paths))
+        with self.page.expect_response(_post_to("/operator/imports")) as response:
+            self.page.get_by_role("button", name="Загрузить", exact=True).click()
+        return response.value

@@ -1,4 +1,5 @@
-"""`python -m app COMMAND`: migrate, import-billing, demo-data, window, create-operator, run, ...
+"""`python -m app COMMAND`: migrate, import-billing, demo-data, window, create-operator, run,
+serve, worker, ...
 
 Commands that need the database start the embedded PostgreSQL/Redis under var/ when
 DATABASE_URL / REDIS_URL are unset, exactly as `make run` does.
@@ -243,6 +244,69 @@ def stop_children(children: list[subprocess.Popen], timeout: float = 10) -> None
             child.kill()
 
 
+# ---------------------------------------------------------------- production processes
+
+GRACEFUL_SHUTDOWN_SECONDS = 30  # in-flight requests get this long after SIGTERM
+PRODUCTION_URLS = ("DATABASE_URL", "REDIS_URL")
+
+
+def require_production_urls(command: str) -> None:
+    """`serve` and `worker` start no embedded servers: refuse to run without the URLs."""
+    missing = [name for name in PRODUCTION_URLS if not os.environ.get(name)]
+    if missing:
+        raise SystemExit(
+            f"python -m app {command}: {' and '.join(missing)} not set. This command runs "
+            f"production processes only and starts no embedded PostgreSQL/Redis; set "
+            f"DATABASE_URL (postgresql://user:password@host:5432/db) and REDIS_URL "
+            f"(redis://host:6379/0), or use `python -m app run` (what `make run` does).")
+
+
+def metrics_dir() -> Path:
+    """PROMETHEUS_MULTIPROC_DIR, by default VAR_DIR/metrics: every web and worker process of
+    one host counts into it, so one scrape of any web process answers for the host (must be
+    set before prometheus_client is first imported, i.e. before the app is)."""
+    path = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+                or get_settings().var_dir / "metrics")
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    return path
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Web processes only (uvicorn, WEB_WORKERS of them) on HOST:PORT; SIGTERM or Ctrl+C stops
+    accepting and lets in-flight requests finish (up to GRACEFUL_SHUTDOWN_SECONDS)."""
+    require_production_urls("serve")
+    metrics_dir()
+    import uvicorn
+
+    settings = get_settings()
+    workers = args.workers or settings.web_workers
+    log.info("serving on %s:%s with %d web process(es)", settings.host, settings.port, workers)
+    uvicorn.run(
+        "app.asgi:app", host=settings.host, port=settings.port, workers=workers,
+        log_config=None,  # our handlers (app/logs.py): LOG_FORMAT=json applies to uvicorn too
+        access_log=False,  # app.access logs each request with its route template instead
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", ""),
+        server_header=False,
+    )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """One ARQ worker (the product's WorkerSettings); SIGTERM stops it (arq retries a job it
+    interrupted; every job is safe to run twice)."""
+    require_production_urls("worker")
+    metrics_dir()
+    from arq.worker import run_worker
+
+    from app.worker import WorkerSettings
+
+    run_worker(WorkerSettings)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -270,11 +334,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=0)
     p.add_argument("--no-demo", action="store_true")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("serve", help="production web processes only (needs DATABASE_URL, "
+                                     "REDIS_URL; WEB_WORKERS, HOST, PORT)")
+    p.add_argument("--workers", type=int, default=0, help="default: WEB_WORKERS")
+    p.set_defaults(func=cmd_serve)
+    sub.add_parser("worker", help="one production ARQ worker only (needs DATABASE_URL, "
+                                  "REDIS_URL)").set_defaults(func=cmd_worker)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from app.logs import configure_logging
+
+    configure_logging()  # text, or one JSON object a line with LOG_FORMAT=json
     args = build_parser().parse_args(argv)
+    if not asyncio.iscoroutinefunction(args.func):  # serve/worker run their own event loop
+        return args.func(args) or 0
     return asyncio.run(args.func(args)) or 0

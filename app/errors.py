@@ -40,15 +40,20 @@ def error_page(request: Request, exc: Exception) -> Response:
     return _error_page(request, exc)
 
 
+def _route(request: Request) -> str:
+    """The route template, never the raw path: paths carry tokens (/password/reset/…)."""
+    return request.scope.get("path_template") or "(no route)"
+
+
 def _error_page(request: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         status = exc.status_code
     elif isinstance(exc, UNAVAILABLE):
         status = 503
-        log.error("service unavailable on %s %s: %r", request.method, request.url.path, exc)
+        log.error("service unavailable on %s %s: %r", request.method, _route(request), exc)
     else:
         status = 500
-        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        log.exception("unhandled error on %s %s", request.method, _route(request), exc_info=exc)
     titles = {
         403: _("Доступ запрещён"),
         404: _("Страница не найдена"),

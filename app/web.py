@@ -11,9 +11,9 @@ from litestar.exceptions import (
     NotFoundException,
     PermissionDeniedException,
 )
-from litestar.logging.config import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.plugins.htmx import ClientRedirect, HTMXPlugin, HTMXRequest
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
@@ -21,6 +21,8 @@ from redis.asyncio import Redis
 
 from app import db
 from app.errors import error_page
+from app.logs import RequestIdMiddleware, add_request_id, litestar_logging_config
+from app.metrics import forget_dead_processes
 from app.security import CurrentUserMiddleware, PortalSessionConfig, add_security_headers
 from app.settings import ROOT, Settings, get_settings
 
@@ -40,12 +42,14 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
     caller owns the database pool (the in-process test client shares the test session's)."""
     settings = settings or get_settings()
     from app.controllers import route_handlers
+    from app.controllers.ops import ops_handlers
 
     redis = Redis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0")
     session_store = RedisStore(redis=redis, namespace="session", handle_client_shutdown=False)
     secure = (settings.base_url or "").startswith("https://")
 
     async def on_startup(app: Litestar) -> None:
+        forget_dead_processes()
         if manage_pool:
             await db.open_pool(max_size=pool_size)
         app.state.redis = redis
@@ -79,6 +83,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
     )
     handlers = [
         *route_handlers(),
+        *ops_handlers(),
         create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),
     ]
     return Litestar(
@@ -89,10 +94,15 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
         stores={"sessions": session_store},
         csrf_config=csrf,
         middleware=[
+            DefineMiddleware(RequestIdMiddleware),
+            # Request count and latency per route template (group_path), not per raw path:
+            # /calendar/{name:str} is one series however many feeds exist.
+            PrometheusConfig(app_name="portal", prefix="portal_http", group_path=True,
+                             exclude_opt_key="skip_metrics").middleware,
             session.middleware,
             DefineMiddleware(CurrentUserMiddleware),
         ],
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, add_request_id],
         plugins=[HTMXPlugin()],
         request_class=HTMXRequest,
         exception_handlers={
@@ -102,11 +112,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
             HTTPException: error_page,
             Exception: error_page,
         },
-        logging_config=LoggingConfig(
-            root={"level": "INFO", "handlers": ["queue_listener"]},
-            # error_page logs real 500s itself; 401/404 are not errors worth a traceback.
-            log_exceptions="never",
-        ),
+        logging_config=litestar_logging_config(),  # LOG_FORMAT=json: app/logs.py
         # No OpenAPI schema/Swagger pages: this is a hypermedia app, and /schema would publish
         # every route to anonymous visitors (and load the viewers' scripts from a CDN).
         openapi_config=None,

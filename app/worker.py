@@ -10,6 +10,7 @@ from arq import cron, func
 
 from app import db
 from app.mail import send_mail
+from app.metrics import count_mails, counted_job, forget_dead_processes, timed_refresh
 from app.queue import redis_settings
 from app.settings import get_settings, today
 
@@ -22,7 +23,9 @@ async def send_mails(ctx: dict[str, Any]) -> dict[str, int]:
     the product sets none."""
     from app.notify import send_pending
 
-    return await send_pending(hook=ctx.get("mail_send_hook"))
+    counts = await send_pending(hook=ctx.get("mail_send_hook"))
+    count_mails(counts)
+    return counts
 
 
 async def queue_reminders(ctx: dict[str, Any]) -> dict[str, int]:
@@ -37,12 +40,14 @@ async def queue_reminders(ctx: dict[str, Any]) -> dict[str, int]:
     counts = await queue_today(now)
     log.info("reminders queued for %s: %s", now, counts)
     sent = await send_pending(hook=ctx.get("mail_send_hook"))
+    count_mails(sent)
     return {**counts, **sent}
 
 
 async def send_email(ctx: dict[str, Any], to: str, subject: str, body: str) -> dict[str, int]:
     where = await asyncio.to_thread(send_mail, to, subject, body)
     log.info("mail to %s sent via %s", to, where)
+    count_mails({"sent": 1})
     return {"sent": 1}
 
 
@@ -55,7 +60,9 @@ async def refresh_archive(ctx: dict[str, Any]) -> dict[str, int]:
     (tests/reliability/paused_worker.py)."""
     from app.billing.refresh import refresh_archive as run_refresh
 
-    return await run_refresh(crash_hook=ctx.get("refresh_crash_hook"))
+    with timed_refresh() as counts:
+        counts.update(await run_refresh(crash_hook=ctx.get("refresh_crash_hook")))
+    return counts
 
 
 def refresh_schedule(every_minutes: int) -> dict[str, set[int] | None]:
@@ -96,11 +103,17 @@ async def import_billing_upload(ctx: dict[str, Any], import_id: int) -> dict[str
 
 
 async def startup(ctx: dict[str, Any]) -> None:
+    forget_dead_processes()
     await db.open_pool(max_size=4)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     await db.close_pool()
+
+
+# Every run of every job counted as succeeded / failed (portal_jobs_total, app/metrics.py).
+send_email, send_mails, queue_reminders, refresh_archive, compute_windows = map(
+    counted_job, (send_email, send_mails, queue_reminders, refresh_archive, compute_windows))
 
 
 class WorkerSettings:

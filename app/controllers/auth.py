@@ -25,6 +25,7 @@ from app.errors import error_page
 from app.i18n import LOCALES
 from app.i18n import gettext as _
 from app.i18n import pick_locale as i18n_pick
+from app.metrics import enqueue
 from app.queries import users as q
 from app.render import render
 from app.security import (
@@ -109,7 +110,7 @@ async def _send_reset_link(request: Request, email: str) -> None:
         "Ссылка действует 1 час и только один раз. Если вы не запрашивали смену "
         "пароля, просто удалите это письмо.\n\nМУП «Ижводоканал»"
     ).format(link=f"{base}/password/reset/{token}")
-    await request.app.state.queue.enqueue_job("send_email", email, subject, body)
+    await enqueue(request.app.state.queue, "send_email", email, subject, body)
 
 
 class AuthController(Controller):

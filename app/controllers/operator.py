@@ -14,6 +14,7 @@ from app.domain.calendar import WorkingCalendar
 from app.domain.overrides import check_override
 from app.i18n import current_locale
 from app.i18n import gettext as _
+from app.metrics import enqueue
 from app.queries import calendar as calendar_q
 from app.queries.billing import batch_by_uid, recent_batches
 from app.queries.operator import portal_summary
@@ -67,7 +68,7 @@ class OperatorController(Controller):
         from datetime import UTC, datetime
 
         job_id = f"refresh_archive:manual:{datetime.now(UTC):%Y%m%d%H%M}"
-        queued = await request.app.state.queue.enqueue_job("refresh_archive", _job_id=job_id)
+        queued = await enqueue(request.app.state.queue, "refresh_archive", _job_id=job_id)
         message = (_("Обновление архива поставлено в очередь: пакет появится через минуту.")
                    if queued is not None else _("Обновление архива уже запущено."))
         if request.htmx:

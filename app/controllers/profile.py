@@ -20,6 +20,7 @@ from app.domain.feed import FeedEvent, feed_events, feed_periods, render_ics
 from app.domain.grid import DEADLINE_FIELDS
 from app.domain.vocabulary import MeterKind
 from app.i18n import gettext as _
+from app.metrics import enqueue
 from app.queries import profile as q
 from app.queries.profile import CONTACT_COLUMNS, NOTIFY_COLUMNS, EmailChangeOutcome
 from app.render import render
@@ -48,7 +49,7 @@ def _locale(locale: str) -> Iterator[None]:
 
 
 async def _mail(request: Request, to: str, subject: str, body: str) -> None:
-    await request.app.state.queue.enqueue_job("send_email", to, subject, body)
+    await enqueue(request.app.state.queue, "send_email", to, subject, body)
 
 
 def _notify_labels() -> list[tuple[str, str]]:

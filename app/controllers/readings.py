@@ -27,6 +27,7 @@ from app.domain.writes import WriteOutcome, may_write
 from app.i18n import current_locale, format_date, format_number
 from app.i18n import format_period as period_label
 from app.i18n import gettext as _
+from app.metrics import count_writes
 from app.queries.contracts import ContractView, contract_for_user, selected_contract
 from app.queries.readings import GridRow, ReadingWrite, WriteResult, grid_rows, write_readings
 from app.queries.windows import windows_for
@@ -257,6 +258,7 @@ class ReadingsController(Controller):
             failed = True
         else:
             results = await write_readings(request.user.id, screen.period, writes)
+            count_writes(grid.kind, results)
             settle_views(views, results)
             done = sum(1 for v in views if v.state == "ok")
             bad = sum(1 for v in views if v.state == "error")

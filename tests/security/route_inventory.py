@@ -45,7 +45,15 @@ PUBLIC: dict[tuple[str, str], str] = {
                                      "credential (calendar apps cannot log in); revoked → 404",
     ("GET", "/unsubscribe/{token:str}"): "unsubscribe link from a mail: a confirm page only",
     ("POST", "/unsubscribe/{token:str}"): "RFC 8058 one-click unsubscribe, signed token",
+    ("GET", "/healthz"): "liveness probe for the proxy/orchestrator: {\"status\": \"ok\"}, no I/O",
+    ("GET", "/readyz"): "readiness probe: which of PostgreSQL/Redis answers, nothing else",
+    ("GET", "/metrics"): "Prometheus scrape; its own guard: loopback or the METRICS_TOKEN bearer, "
+                         "else 404 (tests/integration/test_ops.py)",
 }
+
+# GET routes that are not HTML pages for people (JSON probes, the metrics text): the browser
+# walks (test_csp_browser.py) skip them; every other walk covers them.
+NOT_PAGES = {"/healthz", "/readyz", "/metrics"}
 
 # Unsafe routes without CSRF protection, each with its reason (tested in its own test file).
 CSRF_EXEMPT: dict[tuple[str, str], str] = {

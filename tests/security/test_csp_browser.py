@@ -13,11 +13,12 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.pages import LoginPage
 from tests.helpers import load_demo_sync
-from tests.security.route_inventory import endpoints
+from tests.security.route_inventory import NOT_PAGES, endpoints
 
 pytestmark = pytest.mark.e2e
 
-PAGES = [e.path for e in endpoints() if e.method == "GET" and "{" not in e.path]
+PAGES = [e.path for e in endpoints()
+         if e.method == "GET" and "{" not in e.path and e.path not in NOT_PAGES]
 LOGINS = {"subscriber": ("demo@izhvodokanal.example", "demopass2026"),
           "operator": ("operator@izhvodokanal.example", "operpass2026")}
 

@@ -112,8 +112,10 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 # Every run of every job counted as succeeded / failed (portal_jobs_total, app/metrics.py).
-send_email, send_mails, queue_reminders, refresh_archive, compute_windows = map(
-    counted_job, (send_email, send_mails, queue_reminders, refresh_archive, compute_windows))
+(send_email, send_mails, queue_reminders, refresh_archive, compute_windows,
+ import_billing_upload) = map(counted_job, (send_email, send_mails, queue_reminders,
+                                            refresh_archive, compute_windows,
+                                            import_billing_upload))
 
 
 class WorkerSettings:

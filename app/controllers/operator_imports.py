@@ -16,6 +16,7 @@ from litestar.params import FromPath
 from app.billing.upload import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, TOO_BIG, UploadRefused, upload_files
 from app.controllers._forms import redirect
 from app.i18n import gettext as _
+from app.metrics import enqueue
 from app.queries import imports as q
 from app.render import flash, render
 from app.security import requires_operator
@@ -63,8 +64,9 @@ class BillingImportController(Controller):
             return await self._refused(
                 request, _("Загрузка данных уже выполняется: дождитесь её окончания"), 409)
         try:
-            await request.app.state.queue.enqueue_job(
-                "import_billing_upload", import_id, _job_id=f"billing_import:{import_id}")
+            await enqueue(
+                request.app.state.queue, "import_billing_upload", import_id,
+                _job_id=f"billing_import:{import_id}")
         except Exception:
             await q.finish_import(import_id, step="not_queued")
             raise

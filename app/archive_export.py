@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from decimal import Decimal
 from typing import IO
 
 import xlsxwriter
@@ -75,39 +77,59 @@ def csv_chunk(rows: list[ArchiveRow], labels: dict[str, str]) -> bytes:
 # ---------------------------------------------------------------- XLSX
 
 
-class XlsxExport:
-    """One sheet written row by row into `target` (a binary file XlsxWriter zips into)."""
+class StreamingSheet:
+    """One sheet of typed cells written row by row into `target` (a binary file XlsxWriter
+    zips into), in constant_memory mode: a text is always a string (never a formula), a
+    number a number, a date an Excel date; the header row frozen, an autofilter at the end."""
 
-    def __init__(self, target: IO[bytes]) -> None:
+    def __init__(self, target: IO[bytes], sheet_name: str,
+                 header: Sequence[tuple[str, int]]) -> None:
         self.book = xlsxwriter.Workbook(target, {"constant_memory": True})
-        self.sheet = self.book.add_worksheet(_("Архив показаний"))
-        self.labels = source_labels()
-        header = self.book.add_format({"bold": True, "bg_color": "#E8EEF5", "bottom": 1,
-                                       "text_wrap": True, "valign": "top"})
+        self.sheet = self.book.add_worksheet(sheet_name[:31])
+        self.width = len(header)
+        bold = self.book.add_format({"bold": True, "bg_color": "#E8EEF5", "bottom": 1,
+                                     "text_wrap": True, "valign": "top"})
         self.number = self.book.add_format({"num_format": "#,##0.000"})
         self.date = self.book.add_format({"num_format": "dd.mm.yyyy"})
-        for col, (name, width) in enumerate(columns()):
+        for col, (name, width) in enumerate(header):
             self.sheet.set_column(col, col, width)
-            self.sheet.write_string(0, col, name, header)
+            self.sheet.write_string(0, col, name, bold)
         self.sheet.freeze_panes(1, 0)
         self.row = 0
 
-    def add(self, rows: list[ArchiveRow]) -> None:
-        ws = self.sheet
-        for r in rows:
-            self.row += 1
-            n = self.row
-            ws.write_string(n, 0, r.counterparty_name)  # write_string: never a formula
-            ws.write_number(n, 1, r.contract_billing_id)
-            ws.write_string(n, 2, r.serial)
-            ws.write_string(n, 3, r.address)
-            ws.write_number(n, 4, float(r.value), self.number)
-            ws.write_datetime(n, 5, r.read_on, self.date)
-            ws.write_string(n, 6, self.labels.get(r.source, r.source))
+    def write(self, cells: Sequence[object]) -> None:
+        self.row += 1
+        ws, n = self.sheet, self.row
+        for col, value in enumerate(cells):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                ws.write_string(n, col, value)
+            elif isinstance(value, bool | int):
+                ws.write_number(n, col, int(value))
+            elif isinstance(value, float | Decimal):
+                ws.write_number(n, col, float(value), self.number)
+            elif isinstance(value, date):
+                ws.write_datetime(n, col, value, self.date)
+            else:
+                ws.write_string(n, col, str(value))
 
     def close(self) -> None:
-        self.sheet.autofilter(0, 0, max(self.row, 1), len(columns()) - 1)
+        self.sheet.autofilter(0, 0, max(self.row, 1), self.width - 1)
         self.book.close()
+
+
+class XlsxExport(StreamingSheet):
+    """The archive's sheet: the screen's columns, fed batch by batch."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        super().__init__(target, _("Архив показаний"), columns())
+        self.labels = source_labels()
+
+    def add(self, rows: list[ArchiveRow]) -> None:
+        for r in rows:
+            self.write([r.counterparty_name, r.contract_billing_id, r.serial, r.address,
+                        r.value, r.read_on, self.labels.get(r.source, r.source)])
 
 
 def file_chunks(file: IO[bytes]) -> Iterator[bytes]:

@@ -24,6 +24,7 @@ from bench.driver import (
     expect,
     make_users,
 )
+from bench.progress import scenario_progress
 
 log = logging.getLogger("bench")
 LOGGED_IN = "Вы успешно авторизовались!"
@@ -574,6 +575,7 @@ SCENARIOS = {
     "archive": scenario_archive,
     "export": scenario_export,
     "surge": scenario_surge,
+    "progress": scenario_progress,
 }
 
 

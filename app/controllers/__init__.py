@@ -8,6 +8,8 @@ def route_handlers() -> list:
     from app.controllers.grid_files import GridFilesController
     from app.controllers.operator import OperatorController
     from app.controllers.operator_imports import BillingImportController
+    from app.controllers.operator_progress import TransmissionProgressController
+    from app.controllers.operator_users import UsersController
     from app.controllers.profile import (
         CalendarFeedController,
         EmailConfirmController,
@@ -20,4 +22,5 @@ def route_handlers() -> list:
     return [AuthController, ContractsController, ArchiveController, OperatorController,
             ReadingsController, ProfileController, EmailConfirmController,
             CalendarFeedController, GridFilesController, ReceiptsController,
-            UnsubscribeController, BillingImportController]
+            UnsubscribeController, BillingImportController,
+            TransmissionProgressController, UsersController]

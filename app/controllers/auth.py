@@ -69,7 +69,7 @@ async def _authenticate(request: Request, email: str,
     checks = ((throttle.LOGIN_PER_EMAIL, email), (throttle.LOGIN_PER_IP, client_ip(request)))
     if await throttle.is_blocked(redis, *checks):
         return None, 0, _("Слишком много неудачных попыток входа. Повторите через 15 минут."), 429
-    user = await q.active_user_by_email(email)
+    user = await q.login_candidate(email)
     # Verify against a dummy hash for an unknown e-mail, so timing does not reveal it.
     ok = await asyncio.to_thread(
         verify_password, user["password_hash"] if user else DUMMY_HASH, password)
@@ -77,6 +77,9 @@ async def _authenticate(request: Request, email: str,
         await throttle.hit(redis, *checks)
         return None, 0, _("Ошибка входа. Неверное имя пользователя/ пароль"), 422
     await throttle.clear(redis, throttle.LOGIN_PER_EMAIL, email)
+    if not user["is_active"]:  # told only to whoever knows the password
+        return None, 0, _("Учётная запись заблокирована. Обратитесь в МУП «Ижводоканал»."), 422
+    await q.record_login(user["id"])
     return user["id"], user["session_generation"], "", 200
 
 

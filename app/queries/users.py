@@ -58,6 +58,19 @@ async def active_user_by_email(email: str) -> dict | None:
     ).first()
 
 
+async def login_candidate(email: str) -> dict | None:
+    """{id, password_hash, locale, session_generation, is_active} of the account with this
+    (lower-cased) e-mail, blocked or not: a blocked user who knows the password is told so."""
+    return await User.select(User.id, User.password_hash, User.locale,
+                             User.session_generation, User.is_active).where(
+        User.email == email).first()
+
+
+async def record_login(user_id: int) -> None:
+    """Stamp the successful login (the operator's «Пользователи» shows it)."""
+    await User.update({User.last_login_at: datetime.now(UTC)}).where(User.id == user_id)
+
+
 async def set_locale(user_id: int, locale: str) -> None:
     await User.update({User.locale: locale}).where(User.id == user_id)
 

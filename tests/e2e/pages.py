@@ -349,3 +349,33 @@ class ImportsPage(BasePage):
         with self.page.expect_response(_post_to("/operator/imports")) as response:
             self.page.get_by_role("button", name="Загрузить", exact=True).click()
         return response.value
+
+
+class ProgressPage(BasePage):
+    """«Ход передачи показаний»: the filter form (htmx GET) and the contracts found."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        super().__init__(page, base_url)
+        self.results = page.locator("#progress-ui")
+
+    def open_from_menu(self) -> ProgressPage:
+        self.menu.get_by_role("link", name="Ход передачи показаний").click()
+        expect(self.page.get_by_role("heading", name="Ход передачи показаний")).to_be_visible()
+        return self
+
+    def filter(self, state_label: str | None = None, search: str | None = None) -> Response:
+        """Choose a state, type a search and press «Применить фильтр»."""
+        if state_label is not None:
+            self.page.get_by_label("Состояние").select_option(label=state_label)
+        if search is not None:
+            self.page.get_by_label("№, ИНН или название").fill(search)
+        with self.page.expect_response(
+                lambda r: "/operator/progress" in r.url and r.request.method == "GET") as resp:
+            self.page.get_by_role("button", name="Применить фильтр").click()
+        return resp.value
+
+    def row(self, contract_billing_id: int) -> Locator:
+        return self.results.locator(f'tr[data-contract="{contract_billing_id}"]')
+
+    def count(self, state: str) -> Locator:
+        return self.results.locator(f'[data-count="{state}"]')

@@ -1,4 +1,5 @@
-"""Operator console in Chromium: a ZIP of the demo directory uploaded and watched to 100 %."""
+"""Operator console in Chromium: a ZIP of the demo directory uploaded and watched to 100 %;
+a late organization found in «Ход передачи показаний»."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import zipfile
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.pages import ImportsPage, LoginPage
+from tests.e2e.pages import ImportsPage, LoginPage, ProgressPage
 from tests.helpers import VAR_DIR, load_demo_sync, sql
 
 pytestmark = pytest.mark.e2e
@@ -39,3 +40,16 @@ def test_upload_demo_directory_as_zip_progress_reaches_100(server, page: Page, t
     page.reload()
     expect(imports.bar).to_have_attribute("value", "100")
     assert imports.status.get_attribute("hx-trigger") is None
+
+
+def test_find_a_late_organization(server, page: Page):
+    LoginPage(page, server.url).login_operator()
+    progress = ProgressPage(page, server.url).open_from_menu()
+    expect(progress.row(16010)).to_be_visible()
+    assert progress.filter("Не передано ничего", "хлебозавод").status == 200
+    expect(progress.row(16010)).to_contain_text("АО «Ижевский хлебозавод»")
+    expect(progress.row(16010)).to_contain_text("Не передано ничего")
+    expect(progress.results.locator("tbody tr")).to_have_count(1)
+    assert "state=none" in page.url and "q=" in page.url  # the filter is bookmarkable
+    page.reload()
+    expect(progress.row(16010)).to_be_visible()

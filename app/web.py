@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -20,6 +22,7 @@ from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
 
 from app import db
+from app.controllers._forms import next_after_login
 from app.errors import error_page
 from app.logs import RequestIdMiddleware, add_request_id, litestar_logging_config
 from app.metrics import forget_dead_processes
@@ -28,12 +31,15 @@ from app.settings import ROOT, Settings, get_settings
 
 
 def login_redirect(request: Request, exc: Exception) -> Response:
-    """Anonymous visitor on a page that needs login: back to the login block."""
+    """Anonymous visitor (or an expired session) on a page that needs login: to the login
+    block, which returns to that page after login (`?next=`, a local path only)."""
+    target = next_after_login(request)
+    login = "/?" + urlencode({"next": target}) if target else "/"
     if request.htmx:
-        response = ClientRedirect("/")
+        response = ClientRedirect(login)
         response.status_code = 401
         return response
-    return Redirect("/", status_code=303)
+    return Redirect(login, status_code=303)
 
 
 def create_app(settings: Settings | None = None, *, manage_pool: bool = True,

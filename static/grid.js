@@ -1,22 +1,27 @@
-// Keyboard-first entry for reading grids (SPEC §5).
+// Reading grids (SPEC §5, issue 19): keyboard-first entry for hundreds of meters, and nothing
+// typed is ever lost. Without JavaScript the grid is a plain form that works as well.
 //
-// DOM contract: <form data-grid> containing one <input class="grid-value"> per row,
-// in row order, plus <button name="action" value="save"> and
-// <button name="action" value="transmit">.
+// DOM contract (templates/readings/grid.html): <form data-grid data-draft="user:contract:kind:
+// period"> with one <input class="grid-value" data-stored> and <input class="grid-date"
+// data-stored> per row (data-stored: what the database holds), the buttons
+// <button name="action" value="save|transmit">, the hidden button #paste-submit, the
+// sticky bar #grid-bar (#grid-counter, #grid-message, #first-error), the tools #grid-tools,
+// and #grid-live outside #grid: the one polite live region.
 //
-//   Enter / ArrowDown     next row's value (text selected); Shift+Enter / ArrowUp previous
-//   Ctrl+S  (Cmd+S)       clicks "save" (instead of the browser's save dialog)
-//   Ctrl+Enter (Cmd+Enter) clicks "transmit"
-//   paste of several lines (e.g. a spreadsheet column; tabs: first column is used)
-//                         fills this row and the following ones, firing input+change
-//                         so the htmx inline checks run; focus ends on the last filled.
+//   Enter / ArrowDown     next visible row's value; Shift+Enter / ArrowUp previous
+//   Ctrl+S  (Cmd+S)       «Сохранить значения»;  Ctrl+Enter (Cmd+Enter) «Передать значения»
+//   paste of a block      the grid form goes to /paste with it: the server matches the rows
+//                         by a meter column, or fills them in order (app/domain/spreadsheet.py)
+//   typing                kept as a draft in localStorage until it is saved; restored on load;
+//                         a warning before leaving the page with unsaved values
 //
-// Listeners sit on `document`, so rows swapped in by htmx keep working.
+// Listeners sit on `document`, so a grid swapped in by htmx keeps working.
 (function () {
   "use strict";
 
   var GRID = "form[data-grid]";
   var VALUE = "input.grid-value";
+  var DRAFT_DAYS = 30;
 
   function gridOf(el) {
     if (el && el.closest) {
@@ -28,15 +33,74 @@
     return all.length === 1 ? all[0] : null;
   }
 
-  // Rows one can move to; disabled inputs cannot take focus.
+  function rowOf(input) {
+    return input.closest("tr");
+  }
+
+  function dateOf(valueInput) {
+    return document.getElementById("date-" + valueInput.id.slice("value-".length));
+  }
+
+  // Rows one can move to: not disabled, not filtered out.
   function focusable(form) {
     return Array.prototype.filter.call(form.querySelectorAll(VALUE), function (input) {
-      return !input.disabled && input.type !== "hidden";
+      return !input.disabled && !rowOf(input).hidden;
     });
   }
 
+  function text(form, name, values) {
+    var s = form.getAttribute("data-" + name) || "";
+    Object.keys(values || {}).forEach(function (key) {
+      s = s.replace("{" + key + "}", values[key]);
+    });
+    return s;
+  }
+
+  // ---------------------------------------------------------------- announcing
+
+  function announce(message) {
+    var live = document.getElementById("grid-live");
+    if (!live || !message) return;
+    live.textContent = "";
+    // A new text node a moment later: the same sentence twice is announced twice.
+    window.setTimeout(function () { live.textContent = message; }, 60);
+  }
+
+  // ---------------------------------------------------------------- scrolling and focus
+
+  // The element whose scrolling moves the rows: the grid's own box when it scrolls (narrow
+  // screens), else the page.
+  function scrollBox(el) {
+    var box = el.closest(".grid-scroll");
+    return box && box.scrollHeight > box.clientHeight + 1 &&
+      /(auto|scroll)/.test(getComputedStyle(box).overflowY) ? box : null;
+  }
+
+  function scrollByPx(el, dy) {
+    var box = scrollBox(el);
+    if (box) box.scrollTop += dy;
+    else window.scrollBy(0, dy);
+  }
+
+  // Keep an input clear of the sticky table header and the sticky action bar.
+  function ensureVisible(input) {
+    var r = input.getBoundingClientRect();
+    var box = scrollBox(input);
+    var top = box ? box.getBoundingClientRect().top : 0;
+    var bottom = box ? box.getBoundingClientRect().bottom : window.innerHeight;
+    var head = input.closest("table").tHead;
+    if (head) top = Math.max(top, head.getBoundingClientRect().bottom);
+    var bar = document.getElementById("grid-bar");
+    if (bar && !box) bottom = Math.min(bottom, bar.getBoundingClientRect().top);
+    var cell = input.closest("td").getBoundingClientRect();
+    var margin = 8;
+    if (cell.bottom > bottom - margin) scrollByPx(input, cell.bottom - bottom + margin);
+    else if (r.top < top + margin) scrollByPx(input, r.top - top - margin);
+  }
+
   function focusInput(input) {
-    input.focus();
+    input.focus({ preventScroll: true });
+    ensureVisible(input);
     try {
       input.select();
     } catch (e) {
@@ -50,9 +114,307 @@
     if (next) focusInput(next);
   }
 
+  // ---------------------------------------------------------------- drafts
+
+  function draftKey(form) {
+    var key = form.getAttribute("data-draft");
+    return key ? "grid-draft:" + key : null;
+  }
+
+  function isDirty(valueInput) {
+    if (valueInput.readOnly) return false;
+    var value = valueInput.value.trim();
+    var date = dateOf(valueInput);
+    if (value !== (valueInput.getAttribute("data-stored") || "")) return true;
+    return value !== "" && date && date.value.trim() !== (date.getAttribute("data-stored") || "");
+  }
+
+  function dirtyInputs(form) {
+    return Array.prototype.filter.call(form.querySelectorAll(VALUE), isDirty);
+  }
+
+  function saveDraft(form) {
+    var key = draftKey(form);
+    if (!key) return;
+    var rows = {};
+    var dirty = dirtyInputs(form);
+    dirty.forEach(function (input) {
+      var date = dateOf(input);
+      rows[input.id.slice("value-".length)] = [input.value, date ? date.value : ""];
+    });
+    try {
+      if (dirty.length) localStorage.setItem(key, JSON.stringify({ t: Date.now(), rows: rows }));
+      else localStorage.removeItem(key);
+    } catch (e) {
+      /* storage full or disabled: the warning before leaving still protects the values */
+    }
+  }
+
+  function readDraft(form) {
+    var key = draftKey(form);
+    if (!key) return null;
+    try {
+      var draft = JSON.parse(localStorage.getItem(key) || "null");
+      if (draft && Date.now() - draft.t < DRAFT_DAYS * 864e5) return draft.rows;
+      localStorage.removeItem(key);
+    } catch (e) {
+      /* unreadable: ignore */
+    }
+    return null;
+  }
+
+  // Put back what was typed and not saved; each restored row gets its inline check.
+  function restoreDraft(form) {
+    var rows = readDraft(form);
+    if (!rows) return;
+    var restored = [];
+    Object.keys(rows).forEach(function (id) {
+      var input = document.getElementById("value-" + id);
+      if (!input || input.readOnly || input.form !== form) return;
+      // Only over what the database holds: a page that came back with typed values (after
+      // a no-JavaScript POST) already shows the newer text.
+      if (input.value !== (input.getAttribute("data-stored") || "")) return;
+      var date = dateOf(input);
+      input.value = rows[id][0];
+      if (date && rows[id][1]) date.value = rows[id][1];
+      if (isDirty(input)) restored.push(input);
+    });
+    restored.forEach(function (input) {
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    if (restored.length) {
+      var message = text(form, "restored", { count: restored.length });
+      var note = document.createElement("p");
+      note.className = "flash flash-info";
+      note.id = "grid-draft-note";
+      note.textContent = message;
+      var bar = document.getElementById("grid-bar");
+      if (bar) bar.appendChild(note);
+      announce(message);
+    }
+    saveDraft(form);
+  }
+
+  // Leaving with unsaved values asks first — except where the values come back by
+  // themselves: the language switch (same grid, drafts restored) and the login that an
+  // expired session leads to (back to this grid after it).
+  var leavingSafely = false;
+  window.addEventListener("beforeunload", function (event) {
+    var form = gridOf(null);
+    if (leavingSafely || !form || !dirtyInputs(form).length) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+  document.addEventListener("submit", function (event) {
+    if (event.target.closest && event.target.closest(".lang-switch")) leavingSafely = true;
+  }, true);
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.status === 401) leavingSafely = true;
+  });
+
+  // ---------------------------------------------------------------- counter, filter, errors
+
+  function hasError(tr) {
+    if (tr.classList.contains("row-error") || tr.querySelector('[aria-invalid="true"]')) return true;
+    var box = tr.querySelector("label.confirm input");
+    return !!(box && !box.checked);
+  }
+
+  function updateCounter(form) {
+    var inputs = form.querySelectorAll(VALUE);
+    var filled = Array.prototype.filter.call(inputs, function (i) { return i.value.trim(); });
+    var counter = document.getElementById("grid-counter");
+    if (counter) {
+      counter.textContent = text(form, "filled", { filled: filled.length, total: inputs.length });
+    }
+    var first = document.getElementById("first-error");
+    if (first) {
+      first.hidden = !Array.prototype.some.call(form.querySelectorAll("tbody tr"), hasError);
+    }
+  }
+
+  var filter = { q: "", show: "all" };
+
+  function rowText(tr) {
+    var cells = tr.querySelectorAll("td.serial, td.addr");
+    return Array.prototype.map.call(cells, function (td) { return td.textContent; })
+      .join(" ").toLowerCase();
+  }
+
+  function applyFilter(form) {
+    var rows = form.querySelectorAll("tbody tr");
+    var q = filter.q.trim().toLowerCase();
+    var shown = 0;
+    Array.prototype.forEach.call(rows, function (tr) {
+      var input = tr.querySelector(VALUE);
+      var ok = (!q || rowText(tr).indexOf(q) !== -1) &&
+        (filter.show !== "empty" || (input && !input.value.trim())) &&
+        (filter.show !== "errors" || hasError(tr));
+      tr.hidden = !ok;
+      if (ok) shown += 1;
+    });
+    var out = document.getElementById("grid-shown");
+    var active = q || filter.show !== "all";
+    if (out) out.textContent = active ? text(form, "shown", { shown: shown, total: rows.length }) : "";
+    return shown;
+  }
+
+  function firstErrorInput(form) {
+    var tr = Array.prototype.find.call(form.querySelectorAll("tbody tr"), function (row) {
+      return !row.hidden && hasError(row);
+    });
+    if (!tr) return null;
+    return tr.querySelector('input[aria-invalid="true"]') || tr.querySelector(VALUE);
+  }
+
+  // ---------------------------------------------------------------- a grid on the page
+
+  function setUp(form, swapped) {
+    var tools = document.getElementById("grid-tools");
+    if (tools) {
+      tools.hidden = false;
+      document.getElementById("grid-search").value = filter.q;
+      document.getElementById("grid-show").value = filter.show;
+      applyFilter(form);
+    }
+    updateCounter(form);
+    if (!swapped) {
+      restoreDraft(form);
+      updateCounter(form);
+      return;
+    }
+    saveDraft(form);
+    var message = document.getElementById("grid-message");
+    var notes = document.getElementById("file-notes");
+    if (message) announce(message.textContent.trim() + (notes ? " " + notes.textContent.trim() : ""));
+    // Focus: the row a paste went into, else the first invalid field, else the result.
+    var focusId = form.getAttribute("data-focus");
+    var target = focusId && document.getElementById("value-" + focusId);
+    if (!target && message && message.classList.contains("flash-error")) target = firstErrorInput(form);
+    if (target) focusInput(target);
+    else if (message) message.focus({ preventScroll: true });
+  }
+
+  var currentGrid = null;
+
+  function scan(swapped) {
+    var form = document.querySelector(GRID);
+    if (!form || form === currentGrid) return;
+    currentGrid = form;
+    setUp(form, swapped);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { scan(false); });
+  } else {
+    scan(false);
+  }
+
+  // ---------------------------------------------------------------- htmx swaps
+
+  function isCheck(detail) {
+    var config = detail && detail.requestConfig;
+    return !!(config && /\/check\?/.test(config.path || ""));
+  }
+
+  // The inline check may add a question or a message to a row above the one being typed
+  // in; the focused input must not move: whatever grew above it is scrolled away.
+  var anchor = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var active = document.activeElement;
+    anchor = isCheck(event.detail) && active && active.closest && active.closest(GRID)
+      ? { el: active, top: active.getBoundingClientRect().top } : null;
+  });
+
+  function syncInvalid(tr) {
+    Array.prototype.forEach.call(tr.querySelectorAll("input.grid-value, input.grid-date"), function (input) {
+      var message = document.getElementById(input.getAttribute("aria-describedby"));
+      if (message && message.textContent.trim()) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    });
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (anchor && anchor.el.isConnected) {
+      var dy = anchor.el.getBoundingClientRect().top - anchor.top;
+      if (Math.abs(dy) >= 1) scrollByPx(anchor.el, dy);
+    }
+    anchor = null;
+    if (isCheck(event.detail)) {
+      var tr = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("tr");
+      if (!tr) return;
+      syncInvalid(tr);
+      updateCounter(tr.closest(GRID));
+      // Only what needs the user: an error or a question, said once, politely.
+      var says = Array.prototype.map.call(
+        tr.querySelectorAll(".field-error, .row-question"),
+        function (el) { return el.textContent.trim(); }).filter(Boolean);
+      var first = tr.querySelector("td");
+      if (says.length) announce((first ? first.textContent.trim() + ": " : "") + says.join(" "));
+      return;
+    }
+    scan(true);
+  });
+
+  document.addEventListener("htmx:afterRequest", function () {
+    var form = gridOf(null);
+    if (form && form.elements.pasted) {
+      form.elements.pasted.value = "";
+      form.elements.paste_order.value = "";
+      form.elements.paste_start.value = "";
+    }
+  });
+
+  // ---------------------------------------------------------------- typing
+
+  document.addEventListener("input", function (event) {
+    var target = event.target;
+    if (target.id === "grid-search") {
+      filter.q = target.value;
+      applyFilter(gridOf(target));
+      return;
+    }
+    var form = target.closest && target.closest(GRID);
+    if (!form || !target.matches("input.grid-value, input.grid-date")) return;
+    saveDraft(form);
+    updateCounter(form);
+  });
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.id === "grid-show") {
+      filter.show = target.value;
+      var form = gridOf(target);
+      applyFilter(form);
+      return;
+    }
+    if (target.matches && target.matches("label.confirm input")) updateCounter(gridOf(target));
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("#first-error");
+    if (!button) return;
+    var form = gridOf(button);
+    var input = firstErrorInput(form);
+    if (!input && filter.show !== "all") {
+      filter.show = "all";
+      document.getElementById("grid-show").value = "all";
+      applyFilter(form);
+      input = firstErrorInput(form);
+    }
+    if (input) focusInput(input);
+  });
+
   function clickAction(form, action) {
     var button = form.querySelector('button[name="action"][value="' + action + '"]');
-    if (button && !button.disabled) button.click();
+    if (!button) return;
+    if (!button.disabled) {
+      button.click();
+      return;
+    }
+    var reason = document.getElementById(button.getAttribute("aria-describedby"));
+    if (reason) announce(reason.textContent.trim());
   }
 
   function isSaveKey(event) {
@@ -81,40 +443,28 @@
     }
   });
 
-  // One value per line; a tab-separated line contributes its first column.
-  // Blank lines keep their position (a blank cell leaves that row untouched),
-  // trailing blank lines are dropped. Spaces inside a number ("1 234") are removed.
-  function pastedValues(text) {
-    var lines = text.replace(/\r\n?/g, "\n").split("\n").map(function (line) {
-      return line.split("\t")[0].replace(/[\s\u00a0\u202f]+/g, "");
-    });
-    while (lines.length && lines[lines.length - 1] === "") lines.pop();
-    return lines;
-  }
+  // ---------------------------------------------------------------- paste
 
+  // A block (several lines or cells) goes to the server with the grid form: it matches the
+  // rows by a «Код прибора»/serial column or fills them in order from this row, the way an
+  // uploaded file is matched (one rule: app/domain/spreadsheet.py fill_from_paste).
   document.addEventListener("paste", function (event) {
     var target = event.target;
     if (!target.matches || !target.matches(VALUE) || !target.closest(GRID)) return;
     var data = event.clipboardData || window.clipboardData;
-    var text = data ? data.getData("text") : "";
-    if (!/[\n\r\t]/.test(text)) return; // a single value: the browser's paste is fine
-
+    var block = data ? data.getData("text") : "";
+    if (!/[\n\r\t]/.test(block.replace(/[\r\n]+$/, ""))) return; // one value: the browser pastes
     event.preventDefault();
-    var values = pastedValues(text);
-    // Fill only editable rows, in order, starting with the one pasted into.
-    var inputs = focusable(target.form || gridOf(target)).filter(function (input) {
-      return !input.readOnly || input === target;
-    });
-    var start = inputs.indexOf(target);
-    var last = null;
-    for (var i = 0; i < values.length && start + i < inputs.length; i++) {
-      var input = inputs[start + i];
-      if (values[i] === "" || input.readOnly) continue;
-      input.value = values[i];
-      input.dispatchEvent(new Event("input", { bubbles: true }));
-      input.dispatchEvent(new Event("change", { bubbles: true }));
-      last = input;
-    }
-    if (last) focusInput(last);
+    var form = target.form;
+    var submit = document.getElementById("paste-submit");
+    if (!submit || !window.htmx) return;
+    var rows = focusable(form);
+    var order = rows.slice(Math.max(0, rows.indexOf(target)))
+      .filter(function (input) { return !input.readOnly; });
+    form.elements.pasted.value = block;
+    form.elements.paste_order.value = order.map(function (i) { return i.id.slice(6); }).join(",");
+    form.elements.paste_start.value = target.id.slice("value-".length);
+    saveDraft(form);
+    submit.click();
   });
 })();

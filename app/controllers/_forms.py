@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from litestar import Request, Response
 from litestar.plugins.htmx import ClientRedirect
@@ -31,9 +32,30 @@ def client_ip(request: Request) -> str:
 
 
 def safe_next(url: str | None, default: str = "/") -> str:
-    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
-        return url
-    return default
+    """`url` if it is a path on this site, else `default`: never an open redirect.
+
+    A browser reads "//host", "/\\host" and a path with a tab or newline in it ("/\t/host"
+    loses the tab) as another site, so only a single leading slash followed by printable,
+    non-space ASCII or other printable characters passes."""
+    if (not url or len(url) > 2000 or not url.startswith("/") or url.startswith("//")
+            or "\\" in url or any(ch.isspace() or not ch.isprintable() for ch in url)):
+        return default
+    return url
+
+
+def next_after_login(request: Request) -> str | None:
+    """Where a visitor sent to the login block wanted to be: the page itself for a GET, the
+    page the htmx request or the form came from otherwise (same site only)."""
+    if request.method == "GET" and not request.htmx:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        source = request.headers.get("hx-current-url") or request.headers.get("referer") or ""
+        parts = urlsplit(source)
+        if parts.netloc != request.url.netloc:
+            return None
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+    target = safe_next(target, "")
+    return target if target not in ("", "/") else None
 
 
 def password_errors(password: str, confirm: str) -> dict[str, str]:

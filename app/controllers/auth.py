@@ -121,14 +121,18 @@ class AuthController(Controller):
 
     @get("/", name="home")
     async def home(self, request: Request, notice: FromQuery[str] = "") -> Response:
-        """The login block, or «Вы успешно авторизовались!» for a logged-in user."""
+        """The login block (returning to `next` after login), or «Вы успешно авторизовались!»
+        for a logged-in user (who is sent on to `next` if there is one)."""
+        target = safe_next(request.query_params.get("next"), "")
+        if request.user and target:
+            return Redirect(target, status_code=303)
         text = {
             "registered": _(
                 "Регистрация завершена. Войдите, указав адрес электронной почты и пароль."
             ),
             "reset": _("Пароль изменён. Войдите с новым паролем."),
         }.get(notice)
-        return render(request, "auth/login.html", {"notice": text})
+        return render(request, "auth/login.html", {"notice": text, "next": target})
 
     @post("/login")
     async def login(self, request: Request) -> Response:
@@ -139,13 +143,14 @@ class AuthController(Controller):
             request, email, form.get("password") or "")
         if uid is None:
             return render(request, "auth/login.html",
-                          {"error": error, "email": email, "notice": None},
+                          {"error": error, "email": email, "notice": None,
+                           "next": safe_next(form.get("next"), "")},
                           fragment="login", status=status)
         if (chosen := request.cookies.get("lang")) in LOCALES:
             # The language picked on the login page is the one the user wants from now on.
             await q.set_locale(uid, chosen)
         start_session(request, uid, generation)
-        return redirect(request, "/")
+        return redirect(request, safe_next(form.get("next")))
 
     @post("/logout")
     async def logout(self, request: Request) -> Response:

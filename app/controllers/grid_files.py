@@ -25,6 +25,7 @@ from app.domain.spreadsheet import (
     ADDRESS,
     CODE,
     DATE,
+    PASTED,
     PREVIOUS,
     PREVIOUS_DATE,
     SERIAL,
@@ -32,6 +33,7 @@ from app.domain.spreadsheet import (
     VALUE,
     MeterRef,
     SheetError,
+    fill_from_paste,
     fill_from_rows,
     header_aliases,
 )
@@ -94,6 +96,45 @@ def _problem_text(problem: Problem) -> str:
     return problem.text(_, format_number)
 
 
+def posted_view(grid: GridKind, row, form) -> RowView:
+    """A row a file or a paste did not fill: what the grid form had (typed or stored)."""
+    if row.read_only or form is None or f"value-{row.meter_id}" not in form:
+        return stored_view(grid, row)
+    typed = typed_input(form, row.meter_id)
+    return RowView(row, typed, None if not typed.value.strip()
+                   else grid.evaluate(typed, row.meter_history, today()))
+
+
+def filled_views(grid: GridKind, screen: Screen, form, inputs: dict) -> list[RowView]:
+    """The grid after a file or a paste: filled rows evaluated as if typed (red when wrong),
+    the others as posted."""
+    views = []
+    now = today()
+    for row in screen.rows:
+        typed = inputs.get(row.meter_id)
+        if typed is None:
+            views.append(posted_view(grid, row, form))
+            continue
+        view = RowView(row, typed, grid.evaluate(typed, row.meter_history, now))
+        if view.outcome.errors:
+            view.state = "error"
+        views.append(view)
+    return views
+
+
+def _meter_refs(screen: Screen) -> list[MeterRef]:
+    return [MeterRef(r.meter_id, r.code, r.serial, not r.read_only) for r in screen.rows]
+
+
+def _ids(raw: str | None) -> list[int]:
+    """A comma-separated list of row ids from the page (bounded: int4, at most 10 000)."""
+    ids = []
+    for part in (raw or "").split(",")[:10_000]:
+        if part.isdigit() and len(part) < 10:
+            ids.append(int(part))
+    return ids
+
+
 class GridFilesController(Controller):
     path = "/readings"
     guards = [requires_login]
@@ -123,41 +164,21 @@ class GridFilesController(Controller):
         params = form if form is not None and form.get("contract") else request.query_params
         screen = await load_screen(request, grid, params.get("contract"), params.get("period"))
 
-        def as_posted(row) -> RowView:
-            """A row the file did not fill: what the grid form had (typed or stored)."""
-            if row.read_only or form is None or f"value-{row.meter_id}" not in form:
-                return stored_view(grid, row)
-            typed = typed_input(form, row.meter_id)
-            return RowView(row, typed, None if not typed.value.strip()
-                           else grid.evaluate(typed, row.meter_history, now))
-
-        now = today()
         try:
             data = await _file_bytes(form)
             rows = read_rows(data)
-            meters = [MeterRef(r.meter_id, r.code, r.serial, not r.read_only)
-                      for r in screen.rows]
-            fill = fill_from_rows(rows, meters, _aliases())
+            fill = fill_from_rows(rows, _meter_refs(screen), _aliases())
         except SheetError as exc:
             # Nothing filled: the grid as posted, one message (no file chosen is a hint,
             # not a failed upload).
-            views = [as_posted(row) for row in screen.rows]
+            views = [posted_view(grid, row, form) for row in screen.rows]
             chosen = exc.problem.code != "no_file"
             return render(request, TEMPLATE, page_context(
                 screen, views, message=_problem_text(exc.problem),
                 message_kind="error" if chosen else "info",
                 path=f"/readings/{grid.kind}"), fragment="grid", status=422 if chosen else 200)
 
-        views = []
-        for row in screen.rows:
-            typed = fill.inputs.get(row.meter_id)
-            if typed is None:
-                views.append(as_posted(row))
-                continue
-            view = RowView(row, typed, grid.evaluate(typed, row.meter_history, now))
-            if view.outcome.errors:
-                view.state = "error"
-            views.append(view)
+        views = filled_views(grid, screen, form, fill.inputs)
         message = _(FILLED).format(count=len(fill.inputs))
         if fill.empty_values:
             message += ". " + _(EMPTY_VALUES).format(count=fill.empty_values)
@@ -166,6 +187,43 @@ class GridFilesController(Controller):
             message_kind="error" if fill.notes or not fill.inputs else "success",
             file_notes=[_problem_text(p) for p in fill.notes],
             path=f"/readings/{grid.kind}"), fragment="grid")
+
+
+    @post(["/cold/paste", "/hot/paste"])
+    async def paste(self, request: Request) -> Response:
+        """A block pasted into the grid (static/grid.js posts the grid form with it): rows
+        matched by a «Код прибора»/serial column, else in order from the row pasted into;
+        filled like a file (saved: nothing), the focus back on the row pasted into."""
+        grid = _grid(request)
+        form = await request.form()
+        screen = await load_screen(request, grid, form.get("contract"), form.get("period"))
+        order = _ids(form.get("paste_order"))
+        try:
+            fill = fill_from_paste(clean_paste(form.get("pasted")), _meter_refs(screen),
+                                   _aliases(), order)
+        except SheetError as exc:
+            empty = exc.problem.code == "no_rows"  # nothing pasted: a hint, not a failure
+            return render(request, TEMPLATE, page_context(
+                screen, [posted_view(grid, row, form) for row in screen.rows],
+                message=_problem_text(exc.problem), message_kind="info" if empty else "error",
+                focus_meter=(_ids(form.get("paste_start")) or [None])[0],
+                path=f"/readings/{grid.kind}"), fragment="grid", status=200 if empty else 422)
+        views = filled_views(grid, screen, form, fill.inputs)
+        filled_order = [m for m in order if m in fill.inputs]
+        focus = filled_order[-1] if fill.mode == "order" and filled_order else (
+            _ids(form.get("paste_start")) or [None])[0]
+        return render(request, TEMPLATE, page_context(
+            screen, views, message=_(PASTED[fill.mode]).format(count=len(fill.inputs)),
+            message_kind="error" if fill.notes or not fill.inputs else "success",
+            file_notes=[_problem_text(p) for p in fill.notes], focus_meter=focus,
+            path=f"/readings/{grid.kind}"), fragment="grid")
+
+
+def clean_paste(text: str | None) -> str:
+    """The pasted block, bounded (10 000 rows of a few cells) and without control characters
+    other than the tabs and line breaks that shape it."""
+    text = (text or "")[:1_000_000]
+    return "".join(ch for ch in text if ch.isprintable() or ch in "\t\r\n")
 
 
 async def _file_bytes(form) -> bytes:

@@ -9,6 +9,7 @@ from datetime import date
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
+from litestar.response import Redirect
 
 from app.controllers._forms import clean_text
 from app.controllers._scope import owned_or_404
@@ -21,7 +22,7 @@ from app.domain.calendar import (
     period_value,
     window_state,
 )
-from app.domain.grid import GRIDS, WINDOW_TEXTS, GridKind, RowInput, RowOutcome
+from app.domain.grid import GRIDS, WINDOW_TEXTS, GridKind, RowInput, RowOutcome, problem_field
 from app.domain.vocabulary import ReadingStatus
 from app.domain.writes import WriteOutcome, may_write
 from app.i18n import current_locale, format_date, format_number
@@ -31,7 +32,7 @@ from app.metrics import count_writes
 from app.queries.contracts import ContractView, contract_for_user, selected_contract
 from app.queries.readings import GridRow, ReadingWrite, WriteResult, grid_rows, write_readings
 from app.queries.windows import windows_for
-from app.render import render
+from app.render import render, wants_fragment
 from app.security import requires_login
 from app.settings import today
 
@@ -64,13 +65,21 @@ class RowView:
     typed: RowInput
     outcome: RowOutcome | None = None
     state: str | None = None  # "ok" (green) / "error" (red) after a save or transmit
-    note: str | None = None
+    note: str | None = None  # untranslated (a REFUSAL_NOTES text): kept across a redirect
+    stored: RowInput | None = None  # the stored reading as input text (page_context fills it)
 
     @property
     def problems(self) -> list[str]:
         if self.outcome is None:
             return []
         return [p.text(_, format_number) for p in self.outcome.errors]
+
+    def field_problems(self, field: str) -> list[str]:
+        """The errors about one input ("value" or "date"), drawn under that input."""
+        if self.outcome is None:
+            return []
+        return [p.text(_, format_number) for p in self.outcome.errors
+                if problem_field(p) == field]
 
     def question(self, code: str) -> str | None:
         """The rollover/anomaly question of this row, if it asks one."""
@@ -163,11 +172,23 @@ def stored_view(grid: GridKind, row: GridRow) -> RowView:
     # A reload keeps the colours of R4: handed over or accepted is green, rejected red.
     state = {ReadingStatus.transmitted: "ok", ReadingStatus.accepted: "ok",
              ReadingStatus.rejected: "error"}.get(row.status or "")
-    return RowView(row, typed, outcome, state)
+    return RowView(row, typed, outcome, state, stored=typed)
+
+
+def grid_url(grid: GridKind, contract: ContractView, period: date) -> str:
+    """The grid's own address: where a redirect, the language switch and the login return."""
+    return f"/readings/{grid.kind}?contract={contract.id}&period={period_value(period)}"
 
 
 def page_context(screen: Screen, views: list[RowView], **extra: object) -> dict:
+    for view in views:  # what the database holds: static/grid.js tells typed from saved by it
+        if view.stored is None:
+            view.stored = stored_input(screen.grid, view.row)
     return {
+        "focus_meter": None,
+        "here": grid_url(screen.grid, screen.contract, screen.period),
+        "transmit_blocked": screen.state != "open",
+        "filled": sum(1 for v in views if v.typed.value.strip()),
         "grid": screen.grid,
         "contract": screen.contract,
         "contracts": screen.contracts,
@@ -207,7 +228,7 @@ def submit_views(screen: Screen, form: FormMultiDict, transmit: bool
         if not may_write(row.status, row.batch, status):  # a draft over a transmitted reading
             if (outcome.value, outcome.read_on) != (row.value, row.read_on):
                 view.state = "error"
-                view.note = _(REFUSAL_NOTES[WriteOutcome.already_transmitted])
+                view.note = REFUSAL_NOTES[WriteOutcome.already_transmitted]
             continue
         writes.append(ReadingWrite(row.meter_id, outcome.value, outcome.read_on, status,
                                    typed.confirm_rollover, typed.confirm_anomaly))
@@ -226,7 +247,45 @@ def settle_views(views: list[RowView], results: dict[int, WriteResult]) -> None:
             view.state = "ok"
         else:
             view.state = "error"
-            view.note = _(REFUSAL_NOTES[result.outcome])
+            view.note = REFUSAL_NOTES[result.outcome]
+
+
+RESULT_KEY = "grid_result"  # the session key of a plain-form POST's result, read by the GET
+NOT_TRANSMITTED = N_("Значения не переданы: передача сейчас недоступна — причина указана рядом "
+                     "с кнопкой «Передать значения»")
+
+
+def result_message(transmit: bool, done: int, bad: int, refused: bool) -> tuple[str, str]:
+    """The grid's summary after a save or transmit, and its kind ("success"/"error")."""
+    if refused:
+        return _(NOT_TRANSMITTED), "error"
+    text = _("Передано строк: {done}.") if transmit else _("Сохранено строк: {done}.")
+    message = text.format(done=done)
+    if bad:
+        message += " " + _("Строк с ошибками: {bad} — они выделены красным.").format(bad=bad)
+    return message, "error" if bad else "success"
+
+
+def posted_views(screen: Screen, rows: dict[str, list]) -> list[RowView]:
+    """The rows as a plain-form POST left them (its result kept in the session): written rows
+    from the database, green; the others as typed, with their verdicts and notes."""
+    views = []
+    now = today()
+    for row in screen.rows:
+        posted = rows.get(str(row.meter_id))
+        if posted is None:
+            views.append(stored_view(screen.grid, row))
+            continue
+        value, read_on, rollover, anomaly, state, note = posted
+        if state == "ok" or row.read_only:
+            view = stored_view(screen.grid, row)
+            view.state = state
+        else:
+            typed = RowInput(value, read_on, rollover, anomaly)
+            outcome = screen.grid.evaluate(typed, row.meter_history, now) if value.strip() else None
+            view = RowView(row, typed, outcome, state, note)
+        views.append(view)
+    return views
 
 
 class ReadingsController(Controller):
@@ -235,47 +294,61 @@ class ReadingsController(Controller):
 
     @get(["/cold", "/hot"])
     async def grid_page(self, request: Request) -> Response:
-        """The grid page of the chosen contract and reporting period."""
+        """The grid page of the chosen contract and reporting period (after a plain-form POST,
+        with that POST's result: PRG, so F5 does not post again)."""
         grid = _grid(request)
         screen = await load_screen(request, grid, request.query_params.get("contract"),
                                    request.query_params.get("period"))
-        views = [stored_view(grid, row) for row in screen.rows]
-        return render(request, TEMPLATE, page_context(screen, views))
+        result = request.session.pop(RESULT_KEY, None) if request.user else None
+        if result and result.get("at") == grid_url(grid, screen.contract, screen.period):
+            views = posted_views(screen, result["rows"])
+            message, kind = result_message(result["transmit"], result["done"], result["bad"],
+                                           result["refused"])
+            extra = {"message": message, "message_kind": kind, "receipts": result["receipts"]}
+        else:
+            views, extra = [stored_view(grid, row) for row in screen.rows], {}
+        return render(request, TEMPLATE, page_context(screen, views, **extra))
 
     @post(["/cold", "/hot"])
     async def grid_submit(self, request: Request) -> Response:
-        """Save drafts or transmit; the grid (block or page) with a verdict per row."""
+        """Save drafts or transmit; the grid (block or page) with a verdict per row. A plain
+        form (no JavaScript) is redirected to the grid's GET, which shows the same verdicts."""
         grid = _grid(request)
         form = await request.form()
         transmit = form.get("action") == "transmit"
         screen = await load_screen(request, grid, form.get("contract"), form.get("period"))
         views, writes = submit_views(screen, form, transmit)
         receipts: list[int] = []  # «Квитанция о передаче № N» for what this transmit changed
-        if transmit and screen.state != "open":
+        refused = transmit and screen.state != "open"
+        if refused:
+            # The button is disabled outside the window, its reason beside it; a stale page or
+            # a hand-made POST gets one line, not the window notice again in red.
             for view in views:
                 view.state = None
-            message, message_kind = screen.window_text, "error"
-            failed = True
         else:
             results = await write_readings(request.user.id, screen.period, writes)
             count_writes(grid.kind, results)
             settle_views(views, results)
-            done = sum(1 for v in views if v.state == "ok")
-            bad = sum(1 for v in views if v.state == "error")
-            failed = bad > 0
-            text = _("Передано строк: {done}.") if transmit else _("Сохранено строк: {done}.")
-            message = text.format(done=done)
-            if bad:
-                message += " " + _("Строк с ошибками: {bad} — они выделены красным.").format(
-                    bad=bad)
-            message_kind = "error" if failed else "success"
             receipts = results.receipts
+        done = sum(1 for v in views if v.state == "ok")
+        bad = sum(1 for v in views if v.state == "error")
+        if not wants_fragment(request):
+            request.session[RESULT_KEY] = {
+                "at": grid_url(grid, screen.contract, screen.period), "transmit": transmit,
+                "done": done, "bad": bad, "refused": refused, "receipts": list(receipts),
+                "rows": {str(v.row.meter_id): [v.typed.value, v.typed.read_on,
+                                               v.typed.confirm_rollover, v.typed.confirm_anomaly,
+                                               v.state, v.note]
+                         for v in views if v.state or v.typed.value.strip()},
+            }
+            return Redirect(grid_url(grid, screen.contract, screen.period), status_code=303)
+        message, message_kind = result_message(transmit, done, bad, refused)
         return render(
             request, TEMPLATE,
             page_context(screen, views, message=message, message_kind=message_kind,
                          receipts=receipts),
             fragment="grid",
-            status=422 if failed else 200,
+            status=422 if refused or bad else 200,
         )
 
     @post(["/cold/check", "/hot/check"])

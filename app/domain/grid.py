@@ -120,6 +120,16 @@ def evaluate_volume(row: RowInput, meter: MeterHistory, today: date) -> RowOutco
     return _evaluate(row, today, parse_volume, check)
 
 
+# Which input a problem belongs to: the message is drawn under that input, which is marked
+# invalid (aria-invalid + aria-describedby). Everything not about the date is about the value.
+DATE_PROBLEMS = frozenset({"invalid_date", "date_in_future", "date_before_previous"})
+
+
+def problem_field(problem: Problem) -> str:
+    """"date" for a problem of the reading date, else "value"."""
+    return "date" if problem.code in DATE_PROBLEMS else "value"
+
+
 @dataclass(frozen=True)
 class Column:
     key: str  # which cell the template draws

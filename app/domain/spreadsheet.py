@@ -313,3 +313,136 @@ def fill_from_rows(rows: Sequence[Sequence[object]], meters: Sequence[MeterRef],
                    aliases: dict[str, str]) -> Fill:
     """Header, then matching: the whole way from a sheet's cells to the grid's inputs."""
     return match_rows(rows, find_header(rows, aliases), meters)
+
+
+# ---------------------------------------------------------------- a pasted block
+
+# What the grid says after a paste: how the rows were matched (SPEC §5: "pasting a column
+# copied from a spreadsheet fills consecutive rows"; a block with a meter column is matched by it).
+PASTED = {
+    CODE: N_("Вставлено значений: {count} — строки сопоставлены по столбцу «Код прибора»"),
+    SERIAL: N_("Вставлено значений: {count} — строки сопоставлены по номеру прибора учёта"),
+    "order": N_("Вставлено значений: {count} — по порядку строк, начиная с текущей"),
+}
+PASTE_AMBIGUOUS = N_(
+    "Во вставленном блоке несколько столбцов с числами, и ни один не совпадает с номерами "
+    "приборов учёта договора: непонятно, где показания. Вставьте один столбец показаний "
+    "или блок со столбцом «Номер прибора учёта» (или «Код прибора») и строкой заголовков")
+PASTE_NO_VALUES = N_("Во вставленном блоке нет столбца с показаниями")
+PASTE_OVERFLOW = N_("Строки {first}–{last} не вставлены: ниже нет строк таблицы")
+
+_NUMBER_RE = re.compile(r"[-+]?[0-9]+(?:[.,][0-9]*)?")
+
+
+@dataclass
+class PasteFill(Fill):
+    """A pasted block's inputs, notes and how its rows were matched (a PASTED key)."""
+
+    mode: str = "order"
+
+
+def paste_cells(text: str) -> list[list[str]]:
+    """A clipboard block (tab-separated cells, one line per row) as rows of text cells; the
+    trailing blank lines a spreadsheet's copy ends with are dropped."""
+    rows = [line.split("\t") for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    while rows and not any(cell.strip() for cell in rows[-1]):
+        rows.pop()
+    return rows
+
+
+def _column(rows: Sequence[Sequence[str]], col: int) -> list[str]:
+    return [row[col].strip() if col < len(row) else "" for row in rows]
+
+
+def _looks_like(cells: Sequence[str], pattern: re.Pattern, clean: Callable[[str], str]) -> bool:
+    filled = [c for c in cells if c]
+    return bool(filled) and all(pattern.fullmatch(clean(c)) for c in filled)
+
+
+def _key_hits(cells: Sequence[str], meters: Sequence[MeterRef]) -> dict[str, int]:
+    """How many filled cells name a meter of the grid, by code and by serial."""
+    codes = {str(m.billing_id) for m in meters}
+    serials = {_serial_key(m.serial) for m in meters}
+    filled = [c for c in cells if c]
+    return {CODE: sum(id_text(c) in codes for c in filled),
+            SERIAL: sum(_serial_key(id_text(c)) in serials for c in filled)}
+
+
+def _headerless(rows: Sequence[Sequence[str]], meters: Sequence[MeterRef]
+                ) -> tuple[str, dict[str, int]]:
+    """(mode, column key -> index) of a block without a header row.
+
+    A column most of whose filled cells are codes or serials of the grid's meters is the key
+    (the one with most hits; codes win a tie); of the other columns, the one column of numbers
+    is the value and the one column of dates the date. Without a key column the block is
+    positional, which needs exactly one column of numbers."""
+    width = max(len(row) for row in rows)
+    columns = {c: _column(rows, c) for c in range(width)}
+    columns = {c: cells for c, cells in columns.items() if any(cells)}
+    key: tuple[int, str, int] | None = None  # (hits, mode, column)
+    keylike = set()
+    for col, cells in columns.items():
+        filled = sum(1 for c in cells if c)
+        for mode, hits in _key_hits(cells, meters).items():
+            if hits and 2 * hits >= filled:
+                keylike.add(col)
+                if key is None or hits > key[0]:
+                    key = (hits, mode, col)
+    rest = [c for c in columns if c not in keylike]
+    numbers = [c for c in rest if _looks_like(columns[c], _NUMBER_RE, value_text)]
+    dates = [c for c in rest if _looks_like(columns[c], _DMY_RE, _clean)
+             or _looks_like(columns[c], _ISO_RE, _clean)]
+    if key is None and len(columns) == 1:
+        return "order", {VALUE: next(iter(columns))}  # one column: values, whatever they say
+    if len(numbers) > 1 or (key is None and not numbers):
+        raise SheetError(Problem("paste_ambiguous", PASTE_AMBIGUOUS))
+    if not numbers:
+        raise SheetError(Problem("paste_no_values", PASTE_NO_VALUES))
+    found = {VALUE: numbers[0]}
+    if len(dates) == 1:
+        found[DATE] = dates[0]
+    if key is None:
+        return "order", found
+    return key[1], {key[1]: key[2], **found}
+
+
+def _fill_in_order(rows: Sequence[Sequence[str]], columns: dict[str, int],
+                   order: Sequence[int]) -> PasteFill:
+    """Line i into the i-th of `order` (the editable rows from the one pasted into, as the
+    user sees them); a blank cell leaves its row as it was but keeps its place."""
+    fill = PasteFill(mode="order")
+    for index, row in enumerate(rows):
+        value = value_text(_cell(row, columns, VALUE))
+        if not value:
+            continue
+        if index >= len(order):
+            last = max(i + 1 for i, r in enumerate(rows) if value_text(_cell(r, columns, VALUE)))
+            fill.notes.append(Problem("overflow", PASTE_OVERFLOW,
+                                      {"first": index + 1, "last": last}))
+            break
+        fill.inputs[order[index]] = RowInput(value, date_text(_cell(row, columns, DATE)))
+    return fill
+
+
+def fill_from_paste(text: str, meters: Sequence[MeterRef], aliases: dict[str, str],
+                    order: Sequence[int]) -> PasteFill:
+    """A block pasted into the grid -> the grid's inputs.
+
+    With a header row (the template's or the grid's titles) or a column of the grid's meter
+    codes/serials, rows are matched by meter exactly as an uploaded file is (`match_rows`);
+    otherwise the values go, in order, into the rows listed in `order`. Raises SheetError
+    when the block cannot be understood (nothing is filled then)."""
+    rows = paste_cells(text)
+    if not rows:
+        raise SheetError(Problem("no_rows", NO_ROWS))
+    editable = {m.meter_id for m in meters if m.editable}
+    try:
+        header = find_header(rows, aliases)
+        mode = CODE if CODE in header.columns else SERIAL
+    except SheetError:
+        mode, columns = _headerless(rows, meters)
+        if mode == "order":
+            return _fill_in_order(rows, columns, [m for m in order if m in editable])
+        header = Header(-1, columns)  # data from the first line: "Строка K" = line K
+    matched = match_rows(rows, header, meters)
+    return PasteFill(matched.inputs, matched.notes, matched.empty_values, mode=mode)

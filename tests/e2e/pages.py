@@ -74,6 +74,10 @@ class GridPage(BasePage):
         self.inputs = page.locator("input.grid-value")
         self.message = page.locator("#grid-message")
         self.period = page.locator("#period-select")
+        self.bar = page.locator("#grid-bar")
+        self.counter = page.locator("#grid-counter")
+        self.live = page.locator("#grid-live")
+        self.transmit_button = page.get_by_role("button", name="Передать значения")
         self.ok_rows = page.locator("tr.row-ok")
         self.error_rows = page.locator("tr.row-error")
 
@@ -101,6 +105,11 @@ class GridPage(BasePage):
     def feedback(self, meter: int) -> Locator:
         """The row's state cell: inline check result, status, billing's reason."""
         return self.page.locator(f"#fb-{meter}")
+
+    def error(self, meter: int, field: str = "value") -> Locator:
+        """The message under a row's input ("value" or "date"), which the input names in its
+        aria-describedby."""
+        return self.page.locator(f"#msg-{field}-{meter}")
 
     def fill(self, meter: int, value: str, read_on: str | None = None) -> GridPage:
         """Type a value (and a reading date, as typed) into a row; its check is not awaited."""

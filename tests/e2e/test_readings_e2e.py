@@ -86,7 +86,7 @@ def test_cold_grid_by_keyboard_and_paste(server, contract_id, page: Page):
     # the inline check ran for a typed row and a pasted one, without a reload
     expect(grid.feedback(ids[0])).to_contain_text("Расход: 1,000")
     expect(grid.feedback(ids[14])).to_contain_text("Расход")
-    expect(grid.feedback(ids[bad])).to_contain_text("только чёрные цифры")
+    expect(grid.error(ids[bad])).to_contain_text("только чёрные цифры")
 
     assert grid.save(keyboard=True).status == 422  # one row could not be saved
     expect(grid.message).to_contain_text("Сохранено строк: 14.")
@@ -115,7 +115,7 @@ def test_hot_grid_volumes_with_decimal_comma(server, contract_id, page: Page):
     expect(page.get_by_text("Срок передачи до 18 числа текущего месяца")).to_be_visible()
     grid.inputs.first.focus()
     grid.type_down(["12,345", "1,2345"])
-    expect(grid.feedback(ids[1])).to_contain_text("не более чем с тремя знаками")
+    expect(grid.error(ids[1])).to_contain_text("не более чем с тремя знаками")
     grid.save(keyboard=True)
     expect(grid.message).to_contain_text("Сохранено строк: 1.")
     grid.transmit(keyboard=True)
@@ -130,16 +130,32 @@ def test_hot_grid_volumes_with_decimal_comma(server, contract_id, page: Page):
 
 
 def test_transmit_outside_the_window_is_refused(contract_id, live_server_factory, page: Page):
+    """Before the window opens «Передать значения» is disabled with the reason beside it;
+    Ctrl+Enter sends nothing; a stale page's transmit is refused with one line of its own."""
     later = live_server_factory(APP_TODAY="2026-03-25")  # March closed, April opens 18.04
     meter = grid_meters(contract_id, "cold")[0]
     LoginPage(page, later.url).login()
     grid = GridPage(page, later.url).goto("cold", contract_id)
     expect(grid.period).to_have_value("2026-04")
+    expect(grid.transmit_button).to_be_disabled()
+    expect(page.locator("#transmit-reason")).to_have_text(
+        "Передача показаний за Апрель 2026 откроется 18.04.2026")
+    expect(grid.transmit_button).to_have_attribute("aria-describedby", "transmit-reason")
     grid.inputs.first.focus()
     page.keyboard.type(str(int(meter["previous"]) + 1))
-    assert grid.transmit(keyboard=True).status == 422
-    expect(grid.message).to_contain_text(
-        "Передача показаний за Апрель 2026 откроется 18.04.2026")
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST"
+            and r.url.split("?")[0].endswith("/readings/cold") else None)
+    page.keyboard.press("Control+Enter")
+    expect(grid.live).to_have_text("Передача показаний за Апрель 2026 откроется 18.04.2026")
+    assert posts == []
+    # a page left open while the window closed: the server refuses, in one line of its own
+    grid.transmit_button.evaluate("b => b.disabled = false")
+    assert grid.transmit().status == 422
+    expect(grid.message).to_have_text("Значения не переданы: передача сейчас недоступна — "
+                                       "причина указана рядом с кнопкой «Передать значения»")
+    expect(page.locator(".flash-error", has_text="откроется")).to_have_count(0)
+    expect(grid.transmit_button).to_be_disabled()
     expect(grid.inputs.first).to_have_value(str(int(meter["previous"]) + 1))
     assert sql("SELECT id FROM reading WHERE meter = $1 AND period = '2026-04-01'",
                meter["id"]) == []

@@ -87,6 +87,8 @@ ROW_FIELDS: dict[tuple[str, str], list[str]] = {
     ("POST", "/readings/hot"): ["value-{meter}", "date-{meter}"],
     ("POST", "/readings/cold/check"): ["value-{meter}", "date-{meter}"],
     ("POST", "/readings/hot/check"): ["value-{meter}", "date-{meter}"],
+    ("POST", "/readings/cold/paste"): ["value-{meter}", "date-{meter}"],
+    ("POST", "/readings/hot/paste"): ["value-{meter}", "date-{meter}"],
 }
 
 # Subscriber routes that take no id of contract/point/meter/reading, with the reason.

@@ -7,6 +7,7 @@ editing this file; one the rules cannot classify fails test_every_route_is_class
 from __future__ import annotations
 
 import html
+from urllib.parse import unquote, urlencode
 
 import pytest
 
@@ -181,9 +182,21 @@ async def test_unsafe_method_without_csrf_token_is_403(client, endpoint):
 async def test_anonymous_is_sent_to_login(client, clean_db, endpoint):
     response = await send(client, endpoint)
     assert response.status_code == 303, response.text[:300]
-    assert response.headers["location"] == "/"
+    # the login block, which returns a GET to the page asked for (a local path only)
+    url = response.request.url
+    asked = url.raw_path.decode()
+    expected = "/" if endpoint.unsafe else "/?" + urlencode({"next": unquote(asked)})
+    assert response.headers["location"] == expected
     htmx = await send(client, endpoint, headers={"HX-Request": "true"})
     assert htmx.status_code == 401 and htmx.headers.get("hx-redirect") == "/"
+    # an htmx request from a page of this site returns there; from another site, nowhere
+    page = f"{url.scheme}://{url.host}/readings/cold?contract=1&period=2026-03"
+    htmx = await send(client, endpoint, headers={"HX-Request": "true", "HX-Current-URL": page})
+    assert htmx.headers.get("hx-redirect") == "/?" + urlencode(
+        {"next": "/readings/cold?contract=1&period=2026-03"})
+    htmx = await send(client, endpoint, headers={"HX-Request": "true",
+                                                 "HX-Current-URL": "https://evil.example/x"})
+    assert htmx.headers.get("hx-redirect") == "/"
 
 
 # ---------------------------------------------------------------- operator-only
@@ -278,13 +291,16 @@ async def test_foreign_meter_in_a_row_field_is_ignored(client, world, endpoint):
 
     await login(client)
     kind = "hot" if "/hot" in endpoint.path else "cold"
-    grid_path = endpoint.path.removesuffix("/check")
+    grid_path = re.sub(r"/(check|paste)$", "", endpoint.path)
     page = await client.get(grid_path, params={"contract": world["own"]["contract"]})
     period = re.search(r'name="period" value="([^"]*)"', page.text).group(1)
     foreign_meter = world["foreign"]["hot_meter" if kind == "hot" else "meter"]
     before = await foreign_fingerprint(world["foreign"]["contract"])
     fields = {pattern.format(meter=foreign_meter): value for pattern, value in zip(
         ROW_FIELDS[endpoint.key], ("12", today().strftime("%d.%m.%Y")), strict=False)}
+    if endpoint.path.endswith("/paste"):  # a positional paste aimed at the foreign row
+        fields.update(pasted="12\n13", paste_order=str(foreign_meter),
+                      paste_start=str(foreign_meter))
     for action in ("save", "transmit"):
         response = await client.post(
             endpoint.path,

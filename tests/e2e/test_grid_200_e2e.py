@@ -1,0 +1,426 @@
+"""The 200-meter grid of the demo data in daily use (issue 19, the grid's items): nothing
+typed is lost, the grid stays manageable at 200 rows, the result shows where the eye is,
+paste matches by meter, nothing jumps while typing, a transmit that cannot act is disabled
+with its reason, errors sit under their input, and the no-JavaScript grid posts once (PRG).
+
+Contract 16010 (АО «Ижевский хлебозавод»: 200 cold + 4 hot meters, deadline day 10) is
+linked to the demo subscriber; the servers run on FROZEN = 10.03.2026, inside the March
+window (08.03–10.03); April's window opens 08.04.2026.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import date
+from unittest import mock
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.pages import GridPage, LoginPage
+from tests.helpers import DEMO_EMAIL, load_demo_sync, sql
+
+pytestmark = pytest.mark.e2e
+
+FROZEN = date(2026, 3, 10)
+PERIOD = date(2026, 3, 1)
+ROWS = 200
+
+PASTE_JS = """text => {
+  const data = new DataTransfer();
+  data.setData("text/plain", text);
+  document.activeElement.dispatchEvent(
+    new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
+}"""
+
+
+@pytest.fixture(scope="module")
+def contract_id() -> int:
+    with mock.patch("app.demo.today", lambda: FROZEN):
+        load_demo_sync()
+    [row] = sql("SELECT id FROM contract WHERE billing_id = 16010")
+    sql("""INSERT INTO contract_link ("user", contract, created_at)
+           SELECT id, $1, now() FROM portal_user WHERE email = $2""", row["id"], DEMO_EMAIL)
+    return row["id"]
+
+
+@pytest.fixture(scope="module")
+def server(contract_id, live_server_factory):
+    return live_server_factory(APP_TODAY=FROZEN.isoformat())
+
+
+@pytest.fixture(scope="module")
+def signed_in(server, browser, browser_context_args, tmp_path_factory) -> str:
+    """The demo subscriber's session, logged in once for the module (a login costs seconds
+    of argon2 on this machine); each test's context starts from it."""
+    context = browser.new_context(**browser_context_args)
+    LoginPage(context.new_page(), server.url).login()
+    state = tmp_path_factory.mktemp("grid200") / "state.json"
+    context.storage_state(path=state)
+    context.close()
+    return str(state)
+
+
+@pytest.fixture
+def page(signed_in, browser, browser_context_args):
+    context = browser.new_context(**{**browser_context_args, "storage_state": signed_in,
+                                     "viewport": {"width": 1280, "height": 800}})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def meters(contract_id) -> list[dict]:
+    """The cold meters in grid order, each with a next value that passes every check."""
+    rows = sql(
+        """SELECT m.id, m.serial, m.billing_id AS code, m.digits,
+                  (SELECT value FROM reading r WHERE r.meter = m.id AND r.status = 'accepted'
+                     AND r.period < $2 ORDER BY period DESC LIMIT 1) AS previous
+           FROM meter m JOIN connection_point p ON p.id = m.point
+           WHERE p.contract = $1 AND m.kind = 'cold' ORDER BY p.address, m.billing_id, m.id""",
+        contract_id, PERIOD)
+    out = []
+    for r in rows:
+        previous = int(r["previous"])
+        ok = previous + 1 if previous + 1 < 10 ** r["digits"] else previous
+        out.append({**dict(r), "previous": previous, "ok": str(ok)})
+    return out
+
+
+@pytest.fixture(autouse=True)
+def clean_readings(contract_id):
+    """Each test starts from a grid with nothing entered for March and April."""
+    mine = """SELECT r.id FROM reading r JOIN meter m ON m.id = r.meter
+              JOIN connection_point p ON p.id = m.point WHERE p.contract = $2 AND r.period >= $1"""
+    for table in ("reading_audit", "receipt_line"):
+        sql(f"DELETE FROM {table} WHERE reading IN ({mine})", PERIOD, contract_id)
+    sql(f"DELETE FROM reading WHERE id IN ({mine})", PERIOD, contract_id)
+    sql("UPDATE portal_user SET locale = 'ru' WHERE email = $1", DEMO_EMAIL)
+
+
+def open_grid(page: Page, server, contract_id: int, period: str = "2026-03") -> GridPage:
+    grid = GridPage(page, server.url)
+    page.goto(f"{server.url}/readings/cold?contract={contract_id}&period={period}")
+    expect(grid.inputs).to_have_count(ROWS)
+    return grid
+
+
+def stored(meter_ids: list[int]) -> dict[int, str]:
+    rows = sql("""SELECT meter, status FROM reading WHERE meter = ANY($1::int[]) AND period = $2""",
+               meter_ids, PERIOD)
+    return {r["meter"]: r["status"] for r in rows}
+
+
+# ---------------------------------------------------------------- 1. nothing typed is lost
+
+
+def test_typed_values_survive_leaving_language_switch_and_an_expired_session(
+        server, contract_id, meters, page: Page):
+    grid = open_grid(page, server, contract_id)
+    here = f"/readings/cold?contract={contract_id}&period=2026-03"
+    grid.inputs.first.focus()
+    grid.type_down([m["ok"] for m in meters[:3]])
+    expect(grid.counter).to_have_text(f"Заполнено 3 из {ROWS}")
+
+    # leaving with unsaved values asks first (dismissed: the page stays, values too)
+    dialogs: list[str] = []
+
+    def dismiss(dialog) -> None:
+        dialogs.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    grid.menu.get_by_role("link", name="Архив показаний").click()
+    page.wait_for_timeout(300)
+    assert dialogs == ["beforeunload"]
+    assert page.url.endswith(here)
+
+    # the language switch: same grid, contract and period, typed values back, no question
+    page.get_by_role("button", name="EN").click()
+    page.wait_for_url("**" + here)
+    expect(page.locator("h1")).to_have_text("Cold-water meter readings")
+    for i in range(3):
+        expect(grid.value(meters[i]["id"])).to_have_value(meters[i]["ok"])
+    expect(page.locator("#grid-draft-note")).to_contain_text("3")
+    page.get_by_role("button", name="RU").click()
+    page.wait_for_url("**" + here)
+    assert dialogs == ["beforeunload"]
+
+    # the session ends while typing: the row's check meets the login, which returns to the
+    # grid, where the values are back
+    page.context.clear_cookies(name="sid")
+    grid.value(meters[3]["id"]).fill(meters[3]["ok"])
+    page.wait_for_url(re.compile(r"/\?next="))
+    assert dialogs == ["beforeunload"]
+    assert page.url.endswith("/?next=" + quote(here, safe=""))
+    LoginPage(page, server.url).sign_in()
+    page.wait_for_url("**" + here)
+    for i in range(4):
+        expect(grid.value(meters[i]["id"])).to_have_value(meters[i]["ok"])
+    expect(page.locator("#grid-draft-note")).to_contain_text(
+        "Восстановлены несохранённые значения: 4")
+
+    # saved: the draft is gone, leaving asks nothing
+    grid.save(keyboard=True)
+    expect(grid.message).to_have_text("Сохранено строк: 4.")
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('grid-draft'))"
+                         ) == []
+    page.reload()
+    expect(page.locator("#grid-draft-note")).to_have_count(0)
+    assert dialogs == ["beforeunload"]
+
+
+def test_deep_links_survive_the_login_and_next_stays_on_this_site(server, contract_id, page):
+    page.context.clear_cookies()
+    deep = f"/readings/hot?contract={contract_id}&period=2026-04"
+    page.goto(server.url + deep)
+    assert page.url.endswith("/?next=" + quote(deep, safe=""))
+    LoginPage(page, server.url).sign_in()
+    page.wait_for_url("**" + deep)
+    expect(page.locator("#period-select")).to_have_value("2026-04")
+    page.context.clear_cookies()
+    page.goto(server.url + "/?next=//evil.example/")
+    LoginPage(page, server.url).sign_in()
+    expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()
+    assert page.url.startswith(server.url)
+
+
+# ---------------------------------------------------------------- 2, 3, 9: the big grid
+
+
+ROW_HEIGHTS_JS = """() => Array.from(document.querySelectorAll('table.reading-grid tbody tr'))
+  .map(tr => tr.getBoundingClientRect().height)"""
+
+
+def test_the_200_row_grid_is_compact_sticky_filterable(server, contract_id, meters, page: Page):
+    grid = open_grid(page, server, contract_id)
+    heights = sorted(page.evaluate(ROW_HEIGHTS_JS))
+    assert heights[len(heights) // 2] <= 48, heights[len(heights) // 2]  # was ≈ 100 px
+    assert page.evaluate("document.documentElement.scrollHeight") < 200 * 48 + 1200
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    # the address stays on one line; its whole text is in the title and the input's label
+    address = page.locator("td.addr").nth(7)
+    assert address.get_attribute("title") == address.text_content()
+    # only one live region on the page: the grid's, polite
+    expect(page.locator("#grid [aria-live], #grid [role=status], #grid [role=alert]")
+           ).to_have_count(0)
+    expect(page.locator("#grid-live")).to_have_attribute("aria-live", "polite")
+
+    # row 150: its input clear of the sticky header and the sticky bar
+    bad = meters[150]
+    target = grid.value(bad["id"])
+    target.focus()
+    page.keyboard.type("12,5")
+    page.keyboard.press("Enter")
+    page.keyboard.press("ArrowUp")
+    head = page.locator("table.reading-grid thead th").first.bounding_box()
+    bar = grid.bar.bounding_box()
+    box = target.bounding_box()
+    assert abs(head["y"]) <= 1, head  # stuck to the top of the window
+    assert abs(bar["y"] + bar["height"] - 800) <= 1, bar  # stuck to its bottom
+    assert head["y"] + head["height"] <= box["y"] and box["y"] + box["height"] <= bar["y"]
+
+    # 9: the message under the input, the input red and described by it
+    expect(grid.error(bad["id"])).to_have_text(re.compile("только чёрные цифры"))
+    expect(target).to_have_attribute("aria-invalid", "true")
+    expect(target).to_have_attribute("aria-describedby", f"msg-value-{bad['id']}")
+    assert target.evaluate("i => getComputedStyle(i).borderTopColor") == "rgb(179, 38, 30)"
+    expect(target.locator("xpath=..").locator(".field-error")).to_have_count(1)
+    expect(grid.live).to_contain_text("только чёрные цифры")
+
+    # 3: Ctrl+S at row 150 — the result in the bar, in view, and announced once
+    grid.value(meters[151]["id"]).fill(meters[151]["ok"])
+    assert grid.save(keyboard=True).status == 422
+    expect(grid.bar.locator("#grid-message")).to_have_text(
+        "Сохранено строк: 1. Строк с ошибками: 1 — они выделены красным.")
+    msg = grid.message.bounding_box()
+    assert 0 <= msg["y"] and msg["y"] + msg["height"] <= 800
+    expect(grid.live).to_have_text(re.compile("^Сохранено строк: 1. Строк с ошибками: 1"))
+    expect(target).to_be_focused()  # focus on the first invalid field
+    expect(grid.counter).to_have_text(f"Заполнено 2 из {ROWS}")
+
+    # filter by serial / address, only empty, only with errors; go to the first error
+    search = page.get_by_label("Найти прибор")
+    search.fill(meters[37]["serial"])
+    visible = page.locator("table.reading-grid tbody tr:visible")
+    expect(visible).to_have_count(1)
+    expect(visible.first).to_contain_text(meters[37]["serial"])
+    search.fill("")
+    show = page.get_by_label("Показать")
+    show.select_option("errors")
+    expect(visible).to_have_count(1)
+    expect(page.locator("#grid-shown")).to_have_text(f"Показано строк: 1 из {ROWS}")
+    show.select_option("empty")
+    expect(visible).to_have_count(ROWS - 2)
+    show.select_option("all")
+    expect(visible).to_have_count(ROWS)
+    page.keyboard.press("Home")
+    grid.inputs.first.focus()
+    page.get_by_role("button", name="К первой ошибке").click()
+    expect(target).to_be_focused()
+    assert stored([bad["id"], meters[151]["id"]]) == {meters[151]["id"]: "draft"}
+
+
+# ---------------------------------------------------------------- 4. paste
+
+
+def test_paste_matches_rows_by_serial_and_a_single_column_is_positional(
+        server, contract_id, meters, page: Page):
+    grid = open_grid(page, server, contract_id)
+    chosen = [meters[i] for i in (120, 3, 77, 41)]  # another order than the grid's
+    grid.inputs.first.focus()
+    with page.expect_response(lambda r: r.url.endswith("/readings/cold/paste")) as response:
+        page.evaluate(PASTE_JS, "".join(f"{m['serial']}\t{m['ok']}\r\n" for m in chosen))
+    assert response.value.status == 200
+    expect(grid.message).to_have_text(
+        "Вставлено значений: 4 — строки сопоставлены по номеру прибора учёта")
+    for m in chosen:
+        expect(grid.value(m["id"])).to_have_value(m["ok"])
+    expect(grid.value(meters[0]["id"])).to_have_value("")  # not positional
+    expect(grid.inputs.first).to_be_focused()
+
+    start = meters[10]
+    grid.value(start["id"]).focus()
+    with page.expect_response(lambda r: r.url.endswith("/readings/cold/paste")):
+        page.evaluate(PASTE_JS, "\n".join(m["ok"] for m in meters[10:13]) + "\n")
+    expect(grid.message).to_have_text(
+        "Вставлено значений: 3 — по порядку строк, начиная с текущей")
+    for m in meters[10:13]:
+        expect(grid.value(m["id"])).to_have_value(m["ok"])
+    expect(grid.value(meters[12]["id"])).to_be_focused()
+    expect(grid.feedback(meters[12]["id"])).to_contain_text("Расход")
+    # two numeric columns, no serial of this contract: refused, nothing filled
+    with page.expect_response(lambda r: r.url.endswith("/readings/cold/paste")):
+        page.evaluate(PASTE_JS, "11 111111\t5\n22 222222\t6\n")
+    expect(grid.message).to_contain_text("непонятно, где показания")
+    expect(grid.value(meters[12]["id"])).to_have_value(meters[12]["ok"])
+    assert stored([m["id"] for m in meters]) == {}
+
+
+# ---------------------------------------------------------------- 5. no layout jump
+
+
+def test_the_input_being_typed_in_does_not_move(server, contract_id, meters, page: Page):
+    grid = open_grid(page, server, contract_id)
+    row = next(m for m in meters[20:] if m["previous"] + 5000 < 10 ** m["digits"])
+    i = meters.index(row)
+    grid.value(row["id"]).focus()
+    with page.expect_response(lambda r: "/check?" in r.url and f"meter={row['id']}" in r.url):
+        page.keyboard.type(str(row["previous"] + 5000))  # far above 3× the mean: a question
+        page.keyboard.press("Enter")
+        below = grid.value(meters[i + 1]["id"])
+        expect(below).to_be_focused()
+        before = below.bounding_box()["y"]
+        page.keyboard.type("1")
+    expect(grid.feedback(row["id"])).to_contain_text("Да, показание верное")
+    page.wait_for_timeout(50)
+    assert abs(below.bounding_box()["y"] - before) <= 1
+
+
+# ---------------------------------------------------------------- 7. a button that cannot act
+
+
+def test_transmit_before_the_window_is_disabled_with_its_reason(server, contract_id, meters,
+                                                                page: Page):
+    grid = open_grid(page, server, contract_id, "2026-04")
+    expect(grid.transmit_button).to_be_disabled()
+    reason = page.locator("#transmit-reason")
+    expect(reason).to_have_text("Передача показаний за Апрель 2026 откроется 08.04.2026")
+    assert grid.bar.locator("#transmit-reason").count() == 1  # beside the button
+    grid.inputs.first.focus()
+    page.keyboard.type(meters[0]["ok"])
+    page.keyboard.press("Control+Enter")
+    expect(grid.live).to_have_text("Передача показаний за Апрель 2026 откроется 08.04.2026")
+    expect(grid.message).to_have_count(0)
+    # March: open, enabled, no reason
+    open_grid(page, server, contract_id)
+    expect(grid.transmit_button).to_be_enabled()
+    expect(reason).to_have_count(0)
+
+
+# ---------------------------------------------------------------- no JavaScript: PRG
+
+
+def test_without_javascript_the_grid_posts_once_and_keeps_typed_values(
+        server, contract_id, meters, browser, browser_context_args):
+    context = browser.new_context(**{**browser_context_args, "java_script_enabled": False})
+    page = context.new_page()
+    try:
+        LoginPage(page, server.url).login()
+        grid = open_grid(page, server, contract_id)
+        good, bad = meters[5], meters[6]
+        grid.value(good["id"]).fill(good["ok"])
+        grid.value(bad["id"]).fill("12,5")
+        response = grid.save()
+        assert response.status == 303
+        page.wait_for_url(f"**/readings/cold?contract={contract_id}&period=2026-03")
+        expect(grid.message).to_have_text(
+            "Сохранено строк: 1. Строк с ошибками: 1 — они выделены красным.")
+        expect(grid.value(bad["id"])).to_have_value("12,5")
+        expect(grid.error(bad["id"])).to_contain_text("только чёрные цифры")
+        expect(grid.value(bad["id"])).to_have_attribute("aria-invalid", "true")
+        expect(grid.row(bad["id"])).to_have_class("row-error")
+        expect(grid.counter).to_have_text(f"Заполнено 2 из {ROWS}")
+        assert stored([good["id"], bad["id"]]) == {good["id"]: "draft"}
+        reload = page.reload()
+        assert reload.request.method == "GET"  # F5 does not post again
+        expect(grid.message).to_have_count(0)
+        expect(grid.value(good["id"])).to_have_value(good["ok"])
+        # Enter in a row presses «Сохранить значения» (the form's first submit button)
+        grid.value(meters[7]["id"]).fill(meters[7]["ok"])
+        with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            grid.value(meters[7]["id"]).press("Enter")
+        assert posted.value.url.split("?")[0].endswith("/readings/cold")
+        expect(grid.message).to_have_text("Сохранено строк: 2.")
+    finally:
+        context.close()
+
+
+# ---------------------------------------------------------------- keyboard only, 200 meters
+
+
+def test_200_meters_by_keyboard_only(server, contract_id, meters, page: Page):
+    """The whole entry without a mouse: Tab to the first row, a value and Enter per row,
+    Ctrl+S, Ctrl+Enter. Every focus move is logged in the page and compared at the end; the
+    counter is checked every 50 rows. Each value's digits go in as one input event
+    (`insert_text`: what fast typing gives the page; pressing them one by one costs this
+    shared machine ~50 ms a key in the test driver) and are counted as the keys a user
+    presses. The keystrokes and the time are printed (run with -s), not asserted."""
+    grid = open_grid(page, server, contract_id)
+    page.evaluate("""() => { window.focusLog = [];
+      document.addEventListener('focusin', e => window.focusLog.push(e.target.id)); }""")
+    keys = 0
+    started = time.monotonic()
+    first = f"value-{meters[0]['id']}"
+    for _ in range(60):
+        if page.evaluate("document.activeElement.id") == first:
+            break
+        page.keyboard.press("Tab")
+        keys += 1
+    tabs = keys
+    page.evaluate("window.focusLog = []")
+    for i, m in enumerate(meters):
+        page.keyboard.insert_text(m["ok"])
+        page.keyboard.press("Enter")
+        keys += len(m["ok"]) + 1
+        if (i + 1) % 50 == 0:
+            expect(grid.counter).to_have_text(f"Заполнено {i + 1} из {ROWS}")
+    # Enter moved the focus to the next row every time, and nowhere else; the last stays
+    assert page.evaluate("window.focusLog") == [f"value-{m['id']}" for m in meters[1:]]
+    expect(grid.value(meters[-1]["id"])).to_be_focused()
+    page.keyboard.press("Control+s")
+    keys += 1
+    expect(grid.message).to_have_text(f"Сохранено строк: {ROWS}.", timeout=20_000)
+    expect(grid.message).to_be_focused()  # the result, in the bar, has the focus
+    page.keyboard.press("Control+Enter")
+    keys += 1
+    expect(grid.message).to_contain_text(f"Передано строк: {ROWS}.", timeout=20_000)
+    elapsed = time.monotonic() - started
+    expect(grid.counter).to_have_text(f"Заполнено {ROWS} из {ROWS}")
+    got = stored([m["id"] for m in meters])
+    assert len(got) == ROWS and set(got.values()) == {"transmitted"}
+    print(f"\n200-meter entry by keyboard: {keys} keystrokes ({tabs} Tab to the first row), "
+          f"{elapsed:.1f} s")

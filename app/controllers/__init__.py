@@ -8,6 +8,7 @@ def route_handlers() -> list:
     from app.controllers.grid_files import GridFilesController
     from app.controllers.operator import OperatorController
     from app.controllers.operator_imports import BillingImportController
+    from app.controllers.operator_journal import JournalController
     from app.controllers.operator_progress import TransmissionProgressController
     from app.controllers.operator_users import UsersController
     from app.controllers.profile import (
@@ -23,4 +24,4 @@ def route_handlers() -> list:
             ReadingsController, ProfileController, EmailConfirmController,
             CalendarFeedController, GridFilesController, ReceiptsController,
             UnsubscribeController, BillingImportController,
-            TransmissionProgressController, UsersController]
+            TransmissionProgressController, UsersController, JournalController]

@@ -186,6 +186,7 @@ class GridFilesController(Controller):
             screen, views, message=message,
             message_kind="error" if fill.notes or not fill.inputs else "success",
             file_notes=[_problem_text(p) for p in fill.notes],
+            from_file=True,
             path=f"/readings/{grid.kind}"), fragment="grid")
 
 

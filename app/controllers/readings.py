@@ -23,7 +23,7 @@ from app.domain.calendar import (
     window_state,
 )
 from app.domain.grid import GRIDS, WINDOW_TEXTS, GridKind, RowInput, RowOutcome, problem_field
-from app.domain.vocabulary import ReadingStatus
+from app.domain.vocabulary import AuditChannel, ReadingStatus
 from app.domain.writes import WriteOutcome, may_write
 from app.i18n import current_locale, format_date, format_number
 from app.i18n import format_period as period_label
@@ -326,7 +326,10 @@ class ReadingsController(Controller):
             for view in views:
                 view.state = None
         else:
-            results = await write_readings(request.user.id, screen.period, writes)
+            # A grid the spreadsheet upload filled carries channel=upload (grid_files.py).
+            channel = (AuditChannel.upload if form.get("channel") == AuditChannel.upload
+                       else AuditChannel.grid)
+            results = await write_readings(request.user.id, screen.period, writes, channel)
             count_writes(grid.kind, results)
             settle_views(views, results)
             receipts = results.receipts

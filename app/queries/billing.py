@@ -133,9 +133,9 @@ async def apply_verdicts(ids: list[int], statuses: list[str], reasons: list[str 
     )
     await db.execute(
         """INSERT INTO reading_audit (reading, changed_by, changed_at, action, old_value,
-               new_value, old_read_on, new_read_on, old_status, new_status, note)
+               new_value, old_read_on, new_read_on, old_status, new_status, note, channel)
            SELECT a.id, NULL, now(), 'billing_' || a.status, a.value, a.value, NULL, NULL,
-                  $6, a.status, $4 || coalesce(': ' || a.reason, '')
+                  $6, a.status, $4 || coalesce(': ' || a.reason, ''), 'billing'
            FROM unnest($1::int[], $2::text[], $3::text[], $5::numeric[])
                 AS a(id, status, reason, value)""",
         ids, statuses, reasons, note, values, TRANSMITTED,
@@ -147,8 +147,8 @@ async def release_readings(ids: list[int], note: str) -> None:
     await db.execute("UPDATE reading SET batch = NULL WHERE id = ANY($1::int[])", ids)
     await db.execute(
         """INSERT INTO reading_audit (reading, changed_by, changed_at, action, old_status,
-               new_status, note)
-           SELECT r.id, NULL, now(), 'billing_released', r.status, r.status, $2
+               new_status, note, channel)
+           SELECT r.id, NULL, now(), 'billing_released', r.status, r.status, $2, 'billing'
            FROM reading r WHERE r.id = ANY($1::int[])""",
         ids, note,
     )

@@ -13,7 +13,7 @@ from decimal import Decimal
 from app import db
 from app.domain.grid import MeterHistory
 from app.domain.readings import MAX_HISTORY, PreviousReading
-from app.domain.vocabulary import ReadingSource, ReadingStatus
+from app.domain.vocabulary import AuditChannel, ReadingSource, ReadingStatus
 from app.domain.writes import WRITABLE_SQL, StoredReading, WriteOutcome, may_write, refusal
 from app.queries.receipts import create_receipts
 
@@ -150,9 +150,9 @@ RETURNING r.id, r.meter, r.value, r.read_on, r.status, r.batch
 
 AUDIT_SQL = """
 INSERT INTO reading_audit (reading, changed_by, changed_at, action, old_value, new_value,
-                           old_read_on, new_read_on, old_status, new_status)
+                           old_read_on, new_read_on, old_status, new_status, channel)
 SELECT a.reading, $1, now(), a.action, a.old_value, a.new_value, a.old_read_on, a.new_read_on,
-       a.old_status, a.new_status
+       a.old_status, a.new_status, $10
 FROM unnest($2::int[], $3::text[], $4::numeric[], $5::numeric[], $6::date[], $7::date[],
             $8::text[], $9::text[])
      AS a(reading, action, old_value, new_value, old_read_on, new_read_on, old_status, new_status)
@@ -180,9 +180,10 @@ def _stored(row) -> StoredReading:
     return StoredReading(row["id"], row["value"], row["read_on"], row["status"], row["batch"])
 
 
-async def write_readings(user_id: int, period: date, writes: list[ReadingWrite]
-                         ) -> WriteResults:
+async def write_readings(user_id: int, period: date, writes: list[ReadingWrite],
+                         channel: str = AuditChannel.grid) -> WriteResults:
     """Upsert the rows and audit every change in one transaction; per meter, what happened.
+    `channel` (grid, upload, api: the caller's door) is recorded on each audit row.
     Rows it actually wrote as transmitted get a receipt in the same transaction (none when
     the write changed nothing: a retry or a double click).
 
@@ -217,6 +218,7 @@ async def write_readings(user_id: int, period: date, writes: list[ReadingWrite]
                 [r["read_on"] for r in changed],
                 [b["status"] if b else None for b in before],
                 [r["status"] for r in changed],
+                channel,
             )
         written = {r["meter"] for r in changed}
         unseen = [m for m in meters if m not in written and m not in old]

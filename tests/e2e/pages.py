@@ -388,3 +388,33 @@ class ProgressPage(BasePage):
 
     def count(self, state: str) -> Locator:
         return self.results.locator(f'[data-count="{state}"]')
+
+
+class UsersPage(BasePage):
+    """«Пользователи»: search, then «Заблокировать» / «Разблокировать» in a user's row."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        super().__init__(page, base_url)
+        self.results = page.locator("#users-ui")
+
+    def open_from_menu(self) -> UsersPage:
+        self.menu.get_by_role("link", name="Пользователи").click()
+        expect(self.page.get_by_role("heading", name="Пользователи")).to_be_visible()
+        return self
+
+    def search(self, text: str) -> Response:
+        self.page.get_by_label("E-mail, имя, ИНН или №").fill(text)
+        with self.page.expect_response(
+                lambda r: "/operator/users" in r.url and r.request.method == "GET") as resp:
+            self.page.get_by_role("button", name="Найти").click()
+        return resp.value
+
+    def row(self, email: str) -> Locator:
+        return self.results.locator(f'tr[data-email="{email}"]')
+
+    def press(self, email: str, button: str) -> Response:
+        """«Заблокировать» (confirmed) or «Разблокировать» in the user's row."""
+        self.page.once("dialog", lambda dialog: dialog.accept())
+        with self.page.expect_response(_post_to("block")) as response:
+            self.row(email).get_by_role("button", name=button).click()
+        return response.value

@@ -1,15 +1,16 @@
 """Operator console in Chromium: a ZIP of the demo directory uploaded and watched to 100 %;
-a late organization found in «Ход передачи показаний»."""
+a late organization found in «Ход передачи показаний»; a user blocked in one browser context
+is logged out in another."""
 
 from __future__ import annotations
 
 import zipfile
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.pages import ImportsPage, LoginPage, ProgressPage
-from tests.helpers import VAR_DIR, load_demo_sync, sql
+from tests.e2e.pages import SIGNED_IN, ImportsPage, LoginPage, ProgressPage, UsersPage
+from tests.helpers import DEMO_EMAIL, DEMO_PASSWORD, VAR_DIR, load_demo_sync, sql
 
 pytestmark = pytest.mark.e2e
 
@@ -53,3 +54,28 @@ def test_find_a_late_organization(server, page: Page):
     assert "state=none" in page.url and "q=" in page.url  # the filter is bookmarkable
     page.reload()
     expect(progress.row(16010)).to_be_visible()
+
+
+def test_blocked_user_is_logged_out_in_its_other_context(server, page: Page, browser: Browser):
+    subscriber = browser.new_context(locale="ru-RU")
+    try:
+        tab = subscriber.new_page()
+        LoginPage(tab, server.url).login()
+        LoginPage(page, server.url).login_operator()
+        users = UsersPage(page, server.url).open_from_menu()
+        users.search("demo@")
+        assert users.press(DEMO_EMAIL, "Заблокировать").status == 200
+        expect(users.results).to_contain_text(f"Учётная запись {DEMO_EMAIL} заблокирована")
+        expect(users.row(DEMO_EMAIL)).to_contain_text("Заблокирована")
+        # The subscriber's next click finds its session gone: back at the login block.
+        tab.get_by_role("navigation", name="Меню").get_by_role("link", name="Профиль").click()
+        expect(tab.get_by_role("button", name="Войти")).to_be_visible()
+        login = LoginPage(tab, server.url)
+        login.sign_in(DEMO_EMAIL, DEMO_PASSWORD)
+        expect(tab.get_by_text("Учётная запись заблокирована. Обратитесь в МУП «Ижводоканал».")
+               ).to_be_visible()
+        assert users.press(DEMO_EMAIL, "Разблокировать").status == 200
+        login.sign_in(DEMO_EMAIL, DEMO_PASSWORD)
+        expect(tab.get_by_text(SIGNED_IN)).to_be_visible()
+    finally:
+        subscriber.close()

@@ -1,0 +1,84 @@
+"""«Журнал»: a reading changed through each channel there is — the grid, a spreadsheet
+upload into the grid, billing's answer — shows in the journal with who, when, old → new and
+the channel, and in the reading's full history; account events with their filters."""
+
+from __future__ import annotations
+
+import re
+
+from app import db
+from app.billing.refresh import refresh_archive
+from tests.helpers import login, post_form
+from tests.integration.test_readings import meters, row_values, submit
+from tests.integration.test_spreadsheet_upload import upload
+
+OPERATOR = ("operator@izhvodokanal.example", "operpass2026")
+
+
+async def test_reading_changed_by_grid_upload_and_billing(client, demo_db):
+    meter = (await meters())[0]
+    code = await db.fetchval("SELECT billing_id FROM meter WHERE id = $1", meter["id"])
+    first, second = int(meter["previous"]) + 2, int(meter["previous"]) + 4
+    await login(client)
+    r = await post_form(client, "/readings/cold",
+                        submit("save", meter["contract"], **row_values(meter, str(first))))
+    assert r.status_code == 200
+    # The spreadsheet fills the grid; the grid form it answers carries channel=upload.
+    csv_file = f"Код прибора;Текущее показание\r\n{code};{second}\r\n".encode()
+    filled = await upload(client, "cold", meter["contract"], "r.csv", csv_file)
+    assert 'name="channel" value="upload"' in filled.text
+    r = await post_form(client, "/readings/cold", {
+        **submit("transmit", meter["contract"], **row_values(meter, str(second))),
+        "channel": "upload"})
+    assert r.status_code == 200
+    await refresh_archive()  # billing answers: accepted
+
+    rows = await db.fetch(
+        """SELECT a.channel, a.new_value, a.new_status FROM reading_audit a
+           JOIN reading r ON r.id = a.reading WHERE r.meter = $1 ORDER BY a.id""", meter["id"])
+    assert [(r["channel"], int(r["new_value"]), r["new_status"]) for r in rows] == [
+        ("grid", first, "draft"), ("upload", second, "transmitted"),
+        ("billing", second, "accepted")]
+
+    await client.post("/logout", data={"_csrf_token": client.cookies.get("csrftoken")})
+    await login(client, *OPERATOR)
+    page = await client.get("/operator/journal", params={"meter": str(code)})
+    assert page.status_code == 200
+    entries = re.findall(r'<tr class="journal-reading".*?</tr>', page.text, re.S)
+    assert len(entries) == 3
+    newest, middle, oldest = entries  # newest first
+    assert "биллинг" in newest and "accepted" in newest
+    assert "файл" in middle and "demo@izhvodokanal.example" in middle
+    assert "таблица" in oldest and f"{first},000" in oldest.replace("\xa0", "")
+    reading = re.search(r'data-reading="(\d+)"', newest).group(1)
+    history = await client.get(f"/operator/journal/readings/{reading}")
+    assert history.status_code == 200
+    cells = re.findall(r'<tr data-channel="(\w*)">', history.text)
+    assert cells == ["grid", "upload", "billing"]  # oldest first
+    assert (await client.get("/operator/journal/readings/999999")).status_code == 404
+
+
+async def test_account_events_filtered_by_user_contract_and_dates(client, demo_db):
+    await login(client, *OPERATOR)
+    user, contract = demo_db["subscriber"], demo_db["linked_contract"]
+    await post_form(client, f"/operator/users/{user}/contracts/{contract}/unlink")
+    await post_form(client, f"/operator/users/{user}/block")
+    page = await client.get("/operator/journal", params={"who": "demo@"})
+    actions = re.findall(r"<code>(\w+)</code>", page.text)
+    assert actions[:3] == ["user_blocked", "operator_unlinked_contract", "contract_unlinked"]
+    page = await client.get("/operator/journal", params={"contract": "15303"})
+    assert "operator_unlinked_contract" in page.text and "user_blocked" not in page.text
+    page = await client.get("/operator/journal", params={"date_to": "2000-01-01"})
+    assert "Записей по фильтру нет." in page.text
+    bad = await client.get("/operator/journal", params={"contract": "abc", "date_from": "x"})
+    assert bad.status_code == 422 and "Номер договора — это число" in bad.text
+    for nasty in ("%", "_", "' OR 1=1 --", "<script>x</script>"):
+        r = await client.get("/operator/journal", params={"who": nasty, "meter": nasty})
+        assert r.status_code == 200 and "Записей по фильтру нет." in r.text
+        assert "<script>x</script>" not in r.text
+
+
+async def test_subscriber_403(client, demo_db):
+    await login(client)
+    assert (await client.get("/operator/journal")).status_code == 403
+    assert (await client.get("/operator/journal/readings/1")).status_code == 403

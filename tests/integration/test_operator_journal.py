@@ -13,6 +13,7 @@ from tests.integration.test_readings import meters, row_values, submit
 from tests.integration.test_spreadsheet_upload import upload
 
 OPERATOR = ("operator@izhvodokanal.example", "operpass2026")
+HTMX = {"HX-Request": "true"}
 
 
 async def test_reading_changed_by_grid_upload_and_billing(client, demo_db):
@@ -21,7 +22,8 @@ async def test_reading_changed_by_grid_upload_and_billing(client, demo_db):
     first, second = int(meter["previous"]) + 2, int(meter["previous"]) + 4
     await login(client)
     r = await post_form(client, "/readings/cold",
-                        submit("save", meter["contract"], **row_values(meter, str(first))))
+                        submit("save", meter["contract"], **row_values(meter, str(first))),
+                        headers=HTMX)
     assert r.status_code == 200
     # The spreadsheet fills the grid; the grid form it answers carries channel=upload.
     csv_file = f"Код прибора;Текущее показание\r\n{code};{second}\r\n".encode()
@@ -29,7 +31,7 @@ async def test_reading_changed_by_grid_upload_and_billing(client, demo_db):
     assert 'name="channel" value="upload"' in filled.text
     r = await post_form(client, "/readings/cold", {
         **submit("transmit", meter["contract"], **row_values(meter, str(second))),
-        "channel": "upload"})
+        "channel": "upload"}, headers=HTMX)
     assert r.status_code == 200
     await refresh_archive()  # billing answers: accepted
 

@@ -83,6 +83,13 @@ async def post_form(client, url: str, data: dict | None = None, **kwargs):
     return await client.post(url, data=payload, **kwargs)
 
 
+async def post_grid(client, url: str, data: dict | None = None, **kwargs):
+    """A grid's save/transmit as the page sends it (htmx): the answer is the grid itself. A
+    plain form POST is answered by a redirect to the grid (PRG, test_readings.py)."""
+    kwargs.setdefault("headers", {"HX-Request": "true"})
+    return await post_form(client, url, data, **kwargs)
+
+
 class Auth:
     """Log the httpx client in and out through the real forms (flaskr's AuthActions)."""
 

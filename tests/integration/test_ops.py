@@ -12,7 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
 
-from tests.helpers import login, post_form
+from tests.helpers import login, post_form, post_grid
 from tests.integration.test_receipts import cold_meters, form
 
 
@@ -99,9 +99,9 @@ async def test_metrics_count_requests_per_route_template_and_transmits(client, d
     await login(client)
     contract = demo_db["linked_contract"]
     meters = (await cold_meters(contract))[:3]
-    first = await post_form(client, "/readings/cold", form(contract, meters, 4))
+    first = await post_grid(client, "/readings/cold", form(contract, meters, 4))
     assert first.status_code == 200, first.text[:300]
-    again = await post_form(client, "/readings/cold", form(contract, meters, 4))  # a retry
+    again = await post_grid(client, "/readings/cold", form(contract, meters, 4))  # a retry
     assert again.status_code == 200
     for token in ("a" * 43, "b" * 43):  # two feeds: one series, the template's
         await client.get(f"/calendar/{token}.ics")

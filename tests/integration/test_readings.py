@@ -12,7 +12,7 @@ import pytest
 from app import db
 from app.domain.calendar import add_months, month_start, period_value
 from app.settings import today
-from tests.helpers import login, post_form
+from tests.helpers import login, post_form, post_grid
 
 
 async def meters(billing_id: int = 15303, kind: str = "cold") -> list[dict]:
@@ -82,14 +82,14 @@ async def test_save_transmit_correct_and_audit(client, demo_db):
     m = (await meters())[1]
     contract = m["contract"]
     first = next_value(m, 4)
-    response = await post_form(client, "/readings/cold",
+    response = await post_grid(client, "/readings/cold",
                                submit("save", contract, **row_values(m, first)))
     assert response.status_code == 200, response.text
     assert "Сохранено строк: 1." in response.text
     [reading] = await live(m["id"])
     assert (reading["status"], reading["value"]) == ("draft", Decimal(first))
 
-    response = await post_form(client, "/readings/cold",
+    response = await post_grid(client, "/readings/cold",
                                submit("transmit", contract, **row_values(m, first)))
     assert response.status_code == 200, response.text
     assert re.search(rf'<tr id="row-{m["id"]}" class="row-ok"', response.text)
@@ -98,7 +98,7 @@ async def test_save_transmit_correct_and_audit(client, demo_db):
     assert reading["status"] == "transmitted"
 
     corrected = next_value(m, 6)
-    response = await post_form(client, "/readings/cold",
+    response = await post_grid(client, "/readings/cold",
                                submit("transmit", contract, **row_values(m, corrected)))
     assert response.status_code == 200
     [after] = await live(m["id"])
@@ -106,7 +106,7 @@ async def test_save_transmit_correct_and_audit(client, demo_db):
         reading["id"], "transmitted", Decimal(corrected))
 
     # the same value again: nothing changes, no audit noise
-    await post_form(client, "/readings/cold",
+    await post_grid(client, "/readings/cold",
                     submit("transmit", contract, **row_values(m, corrected)))
     trail = await audit(m["id"])
     assert [(a["action"], a["old_status"], a["new_status"]) for a in trail] == [
@@ -119,9 +119,9 @@ async def test_save_transmit_correct_and_audit(client, demo_db):
 async def test_saving_does_not_turn_a_transmitted_reading_back_into_a_draft(client, demo_db):
     await login(client)
     m = (await meters())[2]
-    await post_form(client, "/readings/cold",
+    await post_grid(client, "/readings/cold",
                     submit("transmit", m["contract"], **row_values(m, next_value(m))))
-    response = await post_form(client, "/readings/cold",
+    response = await post_grid(client, "/readings/cold",
                                submit("save", m["contract"], **row_values(m, next_value(m, 9))))
     assert response.status_code == 422
     assert "Показание уже передано" in response.text
@@ -135,7 +135,7 @@ async def test_invalid_rows_turn_red_keep_typed_value_others_transmit(client, de
     good, bad, empty = ms[3], ms[4], ms[5]
     data = {**row_values(good, next_value(good)), **row_values(bad, "12,5"),
             **row_values(empty, "")}
-    response = await post_form(client, "/readings/cold",
+    response = await post_grid(client, "/readings/cold",
                                submit("transmit", good["contract"], **data))
     assert response.status_code == 422
     html = response.text
@@ -148,12 +148,42 @@ async def test_invalid_rows_turn_red_keep_typed_value_others_transmit(client, de
     assert await live(bad["id"]) == [] and await live(empty["id"]) == []
 
 
+async def test_plain_form_post_redirects_to_the_grid_with_its_result_once(client, demo_db):
+    """Without JavaScript (no HX-Request): PRG. The POST answers 303 to the grid's GET, which
+    shows the result, the failed row as typed with its message, once; F5 posts nothing."""
+    await login(client)
+    ms = await meters()
+    good, bad = ms[3], ms[4]
+    data = {**row_values(good, next_value(good)), **row_values(bad, "12,5")}
+    response = await post_form(client, "/readings/cold",
+                               submit("transmit", good["contract"], **data))
+    assert response.status_code == 303
+    period = period_value(month_start(today()))
+    assert response.headers["location"] == (
+        f"/readings/cold?contract={good['contract']}&period={period}")
+    page = await client.get(response.headers["location"])
+    assert page.status_code == 200
+    assert "Передано строк: 1. Строк с ошибками: 1 — они выделены красным." in page.text
+    assert re.search(rf'<tr id="row-{good["id"]}" class="row-ok"', page.text)
+    assert re.search(rf'<tr id="row-{bad["id"]}" class="row-error"', page.text)
+    assert f'name="value-{bad["id"]}" value="12,5"' in page.text
+    assert f'aria-describedby="msg-value-{bad["id"]}" aria-invalid="true"' in page.text
+    assert len(await live(good["id"])) == 1 and await live(bad["id"]) == []
+    again = await client.get(response.headers["location"])  # F5: the result was shown once
+    assert "Передано строк" not in again.text
+    assert f'name="value-{bad["id"]}" value=""' in again.text
+    # another grid does not show this grid's result
+    await post_form(client, "/readings/cold", submit("save", good["contract"], **data))
+    other = await client.get("/readings/hot")
+    assert "Сохранено строк" not in other.text
+
+
 async def test_rollover_needs_explicit_confirmation(client, demo_db):
     await login(client)
     m = (await meters())[0]
     rolled = {**row_values(m, "12")}
     previous = int(m["previous"])
-    response = await post_form(client, "/readings/cold",
+    response = await post_grid(client, "/readings/cold",
                                submit("transmit", m["contract"], **rolled))
     assert response.status_code == 422
     assert "Счётчик прошёл через ноль?" in response.text
@@ -164,12 +194,12 @@ async def test_rollover_needs_explicit_confirmation(client, demo_db):
     grouped = f"{consumption:,}".replace(",", "\u00a0")  # «99 774», as Babel writes it in Russian
     assert f"Расход {grouped} м³ более чем в 3 раза" in response.text
     rollover_only = {**rolled, f"rollover-{m['id']}": "yes"}
-    response = await post_form(client, "/readings/cold",
+    response = await post_grid(client, "/readings/cold",
                                submit("transmit", m["contract"], **rollover_only))
     assert response.status_code == 422
     assert await live(m["id"]) == []
     both = {**rollover_only, f"anomaly-{m['id']}": "yes"}
-    response = await post_form(client, "/readings/cold", submit("transmit", m["contract"], **both))
+    response = await post_grid(client, "/readings/cold", submit("transmit", m["contract"], **both))
     assert response.status_code == 200, response.text
     assert f"Расход: {consumption:,}".replace(",", "\xa0") in response.text
     [reading] = await live(m["id"])
@@ -181,7 +211,7 @@ async def test_twenty_concurrent_transmits_leave_one_live_reading(client, demo_d
     m = (await meters())[6]
     data = submit("transmit", m["contract"], **row_values(m, next_value(m)))
     await client.get("/readings/cold")
-    responses = await asyncio.gather(*(post_form(client, "/readings/cold", data)
+    responses = await asyncio.gather(*(post_grid(client, "/readings/cold", data)
                                        for _ in range(20)))
     assert all(r.status_code == 200 for r in responses)
     assert len(await live(m["id"])) == 1
@@ -196,7 +226,7 @@ async def test_transmit_outside_the_window_changes_nothing(client, demo_db):
     await login(client)
     m = (await meters())[7]
     past = add_months(month_start(today()), -2)
-    response = await post_form(client, "/readings/cold",
+    response = await post_grid(client, "/readings/cold",
                                submit("transmit", m["contract"], past, **row_values(m, "1")))
     assert response.status_code == 422
     assert "закрыта" in response.text
@@ -204,7 +234,7 @@ async def test_transmit_outside_the_window_changes_nothing(client, demo_db):
     assert await db.fetchval("SELECT count(*) FROM reading_audit") == 0
     # next month: the window has not opened yet; the page says when it opens
     future = add_months(month_start(today()), 1)
-    response = await post_form(client, "/readings/cold",
+    response = await post_grid(client, "/readings/cold",
                                submit("transmit", m["contract"], future, **row_values(m, "1")))
     assert response.status_code == 422
     assert re.search(r"Передача показаний за .+ откроется \d\d\.\d\d\.\d{4}", response.text)
@@ -215,14 +245,14 @@ async def test_transmit_outside_the_window_changes_nothing(client, demo_db):
 async def test_accepted_reading_is_read_only(client, demo_db):
     await login(client)
     m = (await meters())[8]
-    await post_form(client, "/readings/cold",
+    await post_grid(client, "/readings/cold",
                     submit("transmit", m["contract"], **row_values(m, next_value(m))))
     await db.execute("UPDATE reading SET status = 'accepted' WHERE meter = $1 AND period = $2",
                      m["id"], month_start(today()))
     page = await client.get("/readings/cold")
     assert re.search(rf'name="value-{m["id"]}" value="{next_value(m)}"[^>]* readonly', page.text)
     assert "принято" in page.text
-    response = await post_form(client, "/readings/cold",
+    response = await post_grid(client, "/readings/cold",
                                submit("transmit", m["contract"],
                                       **row_values(m, next_value(m, 20))))
     assert response.status_code == 200
@@ -234,14 +264,14 @@ async def test_accepted_reading_is_read_only(client, demo_db):
 async def test_rejected_reading_shows_reason_and_a_new_one_can_be_sent(client, demo_db):
     await login(client)
     m = (await meters())[9]
-    await post_form(client, "/readings/cold",
+    await post_grid(client, "/readings/cold",
                     submit("transmit", m["contract"], **row_values(m, next_value(m))))
     await db.execute(
         """UPDATE reading SET status = 'rejected', reject_reason = 'Прибор снят с учёта'
            WHERE meter = $1""", m["id"])
     page = await client.get("/readings/cold")
     assert "Прибор снят с учёта" in page.text and "status-rejected" in page.text
-    response = await post_form(client, "/readings/cold",
+    response = await post_grid(client, "/readings/cold",
                                submit("transmit", m["contract"], **row_values(m, next_value(m, 7))))
     assert response.status_code == 200
     assert len(await live(m["id"])) == 1
@@ -253,14 +283,14 @@ async def test_foreign_meter_ids_are_ignored_and_checks_404(client, demo_db):
     foreign = (await meters(16010))[0]
     data = submit("transmit", own["contract"], **row_values(own, next_value(own)),
                   **row_values(foreign, next_value(foreign)))
-    response = await post_form(client, "/readings/cold", data)
+    response = await post_grid(client, "/readings/cold", data)
     assert response.status_code == 200
     assert len(await live(own["id"])) == 1
     assert await live(foreign["id"]) == []
     # no row of that meter (a bare id like "128" also matches inside the random CSRF token)
     assert f'value-{foreign["id"]}"' not in response.text
     # a foreign contract in the form, or a foreign meter in the inline check: 404
-    response = await post_form(client, "/readings/cold",
+    response = await post_grid(client, "/readings/cold",
                                submit("transmit", foreign["contract"],
                                       **row_values(foreign, next_value(foreign))))
     assert response.status_code == 404
@@ -350,7 +380,7 @@ async def test_hot_grid_transmits_volumes_with_a_decimal_comma(client, demo_db):
     hot = await meters(kind="hot")
     assert response.text.count('class="grid-value"') == len(hot) == 2
     data = {**row_values(hot[0], "12,345"), **row_values(hot[1], "1,2345")}
-    response = await post_form(client, "/readings/hot",
+    response = await post_grid(client, "/readings/hot",
                                submit("transmit", hot[0]["contract"], **data))
     assert response.status_code == 422
     assert re.search(rf'<tr id="row-{hot[0]["id"]}" class="row-ok"', response.text)
@@ -401,7 +431,7 @@ async def test_200_meter_grid_takes_a_constant_number_of_queries(client, demo_db
 async def test_reading_handed_to_billing_is_frozen_until_the_answer(client, demo_db):
     await login(client)
     m = (await meters())[5]
-    await post_form(client, "/readings/cold",
+    await post_grid(client, "/readings/cold",
                     submit("transmit", m["contract"], **row_values(m, next_value(m))))
     batch = await db.fetchval(
         """INSERT INTO billing_batch (uid, state, item_count, accepted_count, rejected_count,
@@ -409,7 +439,7 @@ async def test_reading_handed_to_billing_is_frozen_until_the_answer(client, demo
     await db.execute("UPDATE reading SET batch = $1 WHERE meter = $2", batch, m["id"])
     page = await client.get("/readings/cold")
     assert re.search(rf'name="value-{m["id"]}" value="{next_value(m)}"[^>]* readonly', page.text)
-    response = await post_form(client, "/readings/cold",
+    response = await post_grid(client, "/readings/cold",
                                submit("transmit", m["contract"],
                                       **row_values(m, next_value(m, 9))))
     assert response.status_code == 200

@@ -14,7 +14,7 @@ from app.billing.refresh import refresh_archive
 from app.domain.calendar import month_start, period_value
 from app.queries.readings import ReadingWrite, write_readings
 from app.settings import today
-from tests.helpers import create_user, login, post_form
+from tests.helpers import create_user, login, post_grid
 
 
 async def cold_meters(contract_id: int) -> list[dict]:
@@ -47,7 +47,7 @@ async def test_transmit_makes_one_receipt_and_a_retry_none(client, demo_db):
     await login(client)
     contract = demo_db["linked_contract"]
     meters = (await cold_meters(contract))[:3]
-    first = await post_form(client, "/readings/cold", form(contract, meters, 4))
+    first = await post_grid(client, "/readings/cold", form(contract, meters, 4))
     assert first.status_code == 200, first.text[:500]
     [made] = await receipts()
     assert made["lines"] == 3 and made["user"] == demo_db["subscriber"]
@@ -55,14 +55,14 @@ async def test_transmit_makes_one_receipt_and_a_retry_none(client, demo_db):
     link = re.search(r'href="/receipts/(\d+)">Квитанция о передаче № (\d+)<', first.text)
     assert link and int(link.group(1)) == int(link.group(2)) == made["number"]
     # the same transmit again (double click, retry): nothing changed, no receipt
-    again = await post_form(client, "/readings/cold", form(contract, meters, 4))
+    again = await post_grid(client, "/readings/cold", form(contract, meters, 4))
     assert again.status_code == 200 and "/receipts/" not in again.text
     assert len(await receipts()) == 1
     # saving drafts makes none either
-    await post_form(client, "/readings/cold", form(contract, meters[:1], 4, "save"))
+    await post_grid(client, "/readings/cold", form(contract, meters[:1], 4, "save"))
     assert len(await receipts()) == 1
     # a correction inside the window changes something: a new receipt, with only that line
-    corrected = await post_form(client, "/readings/cold", form(contract, meters[:1], 6))
+    corrected = await post_grid(client, "/readings/cold", form(contract, meters[:1], 6))
     assert "Квитанция о передаче №" in corrected.text
     numbers = [r["number"] for r in await receipts()]
     assert len(numbers) == 2 and (await receipts())[1]["lines"] == 1

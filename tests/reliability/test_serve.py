@@ -241,7 +241,8 @@ def test_sigterm_lets_an_inflight_transmit_finish():
 
         def transmit():
             try:
-                outcome["response"] = client.post("/readings/cold", data=data)
+                outcome["response"] = client.post("/readings/cold", data=data,
+                                                  headers={"HX-Request": "true"})
             except Exception as exc:  # noqa: BLE001
                 outcome["error"] = exc
 

@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
     settings = settings or get_settings()
     from app.controllers import route_handlers
     from app.controllers.ops import ops_handlers
+    from app.controllers.grid_files import UPLOAD_FORM_PARTS
 
     redis = Redis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0")
     session_store = RedisStore(redis=redis, namespace="session", handle_client_shutdown=False)
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
         ],
         before_send=[add_security_headers, add_request_id],
         plugins=[HTMXPlugin()],
+        multipart_form_part_limit=UPLOAD_FORM_PARTS,
         request_class=HTMXRequest,
         exception_handlers={
             NotAuthorizedException: login_redirect,

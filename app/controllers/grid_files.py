@@ -25,6 +25,7 @@ from app.domain.spreadsheet import (
     ADDRESS,
     CODE,
     DATE,
+    MAX_DATA_ROWS,
     PASTED,
     PREVIOUS,
     PREVIOUS_DATE,
@@ -55,6 +56,10 @@ from app.spreadsheets import (
 # so) plus the grid's typed inputs, which the upload button posts along; parts over 1 MB are
 # spooled to disk by Litestar, so the limit does not sit in memory.
 UPLOAD_BODY_LIMIT = 4 * MAX_FILE_BYTES
+# Parts of that multipart body: up to four inputs per grid row (value, date, the two
+# confirmations) for a grid as large as a file may fill, plus the form's own fields.
+# Litestar's default (1 000, app-wide for request.form()) refused a 500-meter grid's upload.
+UPLOAD_FORM_PARTS = 4 * MAX_DATA_ROWS + 100
 SHEET_NAME = N_("Показания")
 FILLED = N_("Из файла заполнено строк: {count}")
 EMPTY_VALUES = N_("Строк без текущего значения: {count} — эти строки таблицы оставлены как были")

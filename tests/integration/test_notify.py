@@ -276,3 +276,31 @@ async def test_verification_within_30_days_once_per_meter_and_date(world, sink):
                      today() + timedelta(days=10))
     await queue_reminders(today())
     assert len(await outbox(kind="verification")) == 6
+
+
+async def test_last_day_mail_only_while_some_meter_has_nothing_transmitted(world, sink):
+    """Drafts of every meter still count as nothing; once every active meter of the kind is
+    transmitted, the contract's users get no last-day mail for it."""
+    contract, closes = world["linked_contract"], world["window"]["closes"]
+    period = month_start(today())
+    meters = await db.fetch(
+        """SELECT m.id, (SELECT max(value) FROM reading r WHERE r.meter = m.id) AS prev
+           FROM meter m JOIN connection_point p ON p.id = m.point
+           WHERE p.contract = $1 AND m.kind = 'cold' AND m.active""", contract)
+
+    def writes(status: str) -> list[ReadingWrite]:
+        return [ReadingWrite(m["id"], (m["prev"] or Decimal(0)) + 1, today(), status)
+                for m in meters]
+
+    def about_15303_cold(rows: list[dict]) -> list[str]:
+        return sorted(r["email"] for r in rows if f":{contract}:cold:" in r["key"])
+
+    await write_readings(world["subscriber"], period, writes("draft"))
+    await queue_reminders(closes)
+    assert about_15303_cold(await outbox(kind="last_day")) == sorted(
+        ["demo@izhvodokanal.example", "colleague@example.ru"])
+    await db.execute("DELETE FROM mail_outbox")
+    await write_readings(world["subscriber"], period, writes("transmitted"))
+    await queue_reminders(closes)
+    assert about_15303_cold(await outbox(kind="last_day")) == []
+    assert await outbox(kind="last_day")  # other contracts and kinds are still reminded

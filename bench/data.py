@@ -12,6 +12,11 @@ FK triggers off (session_replication_role = replica), then indexes are rebuilt a
 tables VACUUM ANALYZEd. One argon2 hash is computed and reused for every bench user.
 The database is never the dev or test one: `bench_database_name(scale)` →
 water_portal_bench_<scale>, created on the embedded server (or DATABASE_URL's server).
+
+One more contract is added on demand, not by the build: `ensure_upload_contract` (the
+`upload` scenario calls it; idempotent, ≈ 1 s) gives a dataset of any scale a contract with
+UPLOAD_METERS cold meters, one accepted reading each for the previous month, and a user of
+its own — so the common build is not slowed and existing datasets need no rebuild.
 """
 
 from __future__ import annotations
@@ -48,6 +53,9 @@ GRID_EMAIL = "bench-grid@bench.example"
 CONTRACTS_PER_SCALE = 10_000
 METERS_PER_SCALE = 40_000
 GRID_METERS = 100
+UPLOAD_EMAIL = "bench-upload@bench.example"
+UPLOAD_METERS = 10_000
+UPLOAD_CONTRACT_NUMBER = "Д-УПЛ/10000"
 
 STREETS = [
     "ул. Ленина", "ул. Пушкинская", "ул. Карла Маркса", "ул. Удмуртская", "ул. Горького",
@@ -333,6 +341,77 @@ async def load_dataset(url: str, scale: float, users: int, seed: int = 2026) -> 
     finally:
         await conn.close()
     return counts
+
+
+async def ensure_upload_contract(url: str, meters: int = UPLOAD_METERS) -> tuple[int, int]:
+    """A contract of `meters` cold meters (on 100-meter connection points) with the previous
+    month accepted, linked to UPLOAD_EMAIL only; built once per database (by COPY, ids after
+    the existing ones), found again afterwards. Returns (contract id, user id)."""
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction():
+            await conn.execute("LOCK TABLE contract IN SHARE ROW EXCLUSIVE MODE")
+            found = await conn.fetchrow(
+                """SELECT c.id, l."user" FROM contract c
+                   JOIN contract_link l ON l.contract = c.id
+                   JOIN portal_user u ON u.id = l."user" AND u.email = $2
+                   WHERE c.number = $1""", UPLOAD_CONTRACT_NUMBER, UPLOAD_EMAIL)
+            if found:
+                return found["id"], found["user"]
+            return await _insert_upload_contract(conn, meters)
+    finally:
+        await conn.close()
+
+
+async def _insert_upload_contract(conn: asyncpg.Connection, n_meters: int) -> tuple[int, int]:
+    async def next_id(table: str) -> int:
+        return await conn.fetchval(f'SELECT coalesce(max(id), 0) + 1 FROM "{table}"')
+
+    rng = random.Random(10_000)
+    stamp = datetime.now(UTC)
+    party, contract = await next_id("counterparty"), await next_id("contract")
+    point0, meter0 = await next_id("connection_point"), await next_id("meter")
+    reading0 = await next_id("reading")
+    user, link = await next_id("portal_user"), await next_id("contract_link")
+    await _copy(conn, "counterparty", ("id", "billing_id", "name", "inn"),
+                [(party, 900_000 + party, "АО «Десять тысяч приборов»", company_inn(party))])
+    await _copy(conn, "contract", ("id", "billing_id", "number", "number_norm", "counterparty",
+                                   "signed_on", "deadline_day", "discharge_deadline_day"),
+                [(contract, 900_000 + contract, UPLOAD_CONTRACT_NUMBER,
+                  normalize_contract_number(UPLOAD_CONTRACT_NUMBER), party, date(2020, 1, 1),
+                  25, 25)])
+    n_points = math.ceil(n_meters / 100)
+    points = [(point0 + p, 900_000 + point0 + p, contract,
+               f"г Ижевск, {STREETS[p % len(STREETS)]}, дом {1 + p}") for p in range(n_points)]
+    await _copy(conn, "connection_point", ("id", "billing_id", "contract", "address"), points)
+    previous = add_months(CURRENT_PERIOD, -1)
+    meters, readings = [], []
+    for m in range(n_meters):
+        mid = meter0 + m
+        _pid, _billing, _contract, address = points[m // 100]
+        meters.append((mid, 5_000_000 + mid, point0 + m // 100, f"У-{m + 1:05d}",
+                       MODELS[m % len(MODELS)], f"{address}, кв/оф {m % 100 + 1}",
+                       date(2029, 1, 1), 5, "cold", True))
+        readings.append((reading0 + m, mid, previous, Decimal(rng.randrange(1000, 50_000)),
+                         previous.replace(day=25), "accepted", "billing", False, False, stamp,
+                         stamp, stamp))
+    await _copy(conn, "meter", ("id", "billing_id", "point", "serial", "model", "address",
+                                "verification_due", "digits", "kind", "active"), meters)
+    await _copy(conn, "reading", READING_COLUMNS, readings)
+    await conn.execute(
+        """INSERT INTO portal_user (id, email, password_hash, full_name, phone, position,
+               organization, role, locale, is_active, created_at)
+           SELECT $1, $2, password_hash, 'Десять Тысяч', phone, position, organization, role,
+                  locale, true, now()
+           FROM portal_user WHERE email = $3""", user, UPLOAD_EMAIL, GRID_EMAIL)
+    await conn.execute(
+        """INSERT INTO contract_link (id, "user", contract, created_at)
+           VALUES ($1, $2, $3, now())""", link, user, contract)
+    for table in ("portal_user", "contract_link"):
+        await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                           f"(SELECT max(id) FROM {table}) + 1, false)")
+    await conn.execute("ANALYZE meter; ANALYZE reading; ANALYZE connection_point")
+    return contract, user
 
 
 async def reset_portal_data(url: str) -> None:

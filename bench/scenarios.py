@@ -433,12 +433,14 @@ async def export_user(url: str, most: int) -> int:
                        JOIN connection_point p ON p.contract = c.id
                        JOIN meter m ON m.point = p.id JOIN reading r ON r.meter = m.id
                        WHERE c.id >= $2 AND m.kind = 'cold' AND r.status = 'accepted'
+                         AND c.number <> $4  -- the upload scenario's contract
                        GROUP BY c.id),
                    running AS (SELECT id, sum(n) OVER (ORDER BY id) - n AS before FROM per)
                    INSERT INTO contract_link (id, "user", contract, created_at)
                    SELECT (SELECT max(id) FROM contract_link) + row_number() OVER (ORDER BY id),
                           $1, id, now()
-                   FROM running WHERE before < $3""", uid, EXPORT_FIRST_CONTRACT, most)
+                   FROM running WHERE before < $3""", uid, EXPORT_FIRST_CONTRACT, most,
+                data.UPLOAD_CONTRACT_NUMBER)
         return uid
     finally:
         await conn.close()
@@ -564,6 +566,120 @@ async def scenario_export(bench) -> None:
             f" {small['seconds']:.1f} s → {large['seconds']:.1f} s)", "≤ 1.2")
 
 
+# ---------------------------------------------------------------- spreadsheet upload
+
+UPLOAD_REPEATS = 5  # measured uploads (after one warm-up); each takes seconds
+
+
+async def upload_meters(url: str, contract_id: int) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetch(
+            """SELECT m.id, m.billing_id, m.serial, m.address, r.value AS previous, r.read_on
+               FROM meter m JOIN connection_point p ON p.id = m.point
+               LEFT JOIN reading r ON r.meter = m.id AND r.status = 'accepted'
+               WHERE p.contract = $1 AND m.kind = 'cold' AND m.active
+               ORDER BY p.address, m.billing_id, m.id""", contract_id)
+    finally:
+        await conn.close()
+
+
+def upload_workbook(meters: list[asyncpg.Record]) -> bytes:
+    """What a user sends back: the template's columns, every current value and date typed
+    (the previous reading + a plausible consumption, today's date as an Excel date)."""
+    import io
+    from datetime import datetime
+
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet("Показания")
+    day = book.add_format({"num_format": "dd.mm.yyyy"})
+    sheet.write_row(0, 0, ["Код прибора", "Номер прибора учёта", "Адрес установки прибора учёта",
+                           "Предыдущее показание", "Дата предыдущего показания",
+                           "Текущее показание", "Дата текущего показания"])
+    today = datetime.combine(data.BENCH_TODAY, datetime.min.time())
+    for r, m in enumerate(meters, start=1):
+        sheet.write_row(r, 0, [m["billing_id"], m["serial"], m["address"], float(m["previous"])])
+        sheet.write_datetime(r, 4, datetime.combine(m["read_on"], datetime.min.time()), day)
+        sheet.write_number(r, 5, int(m["previous"]) + 1 + m["id"] % 17)
+        sheet.write_datetime(r, 6, today, day)
+    book.close()
+    return out.getvalue()
+
+
+def web_cpu(server):
+    """CPU of the server's web processes only (uvicorn and its workers): the upload's parse +
+    check + render, without the ARQ worker's cron runs or PostgreSQL's share."""
+    import psutil
+
+    from bench.runner import CpuMeter
+
+    web = [p.pid for p in psutil.Process(server.proc.pid).children()
+           if "uvicorn" in " ".join(p.cmdline())]
+    return CpuMeter(*web)
+
+
+async def scenario_upload(bench) -> None:
+    """«Загрузить из файла» of a 10 000-row XLSX into a 10 000-meter contract: the file is
+    read, every row matched and checked like a typed one, and the whole grid drawn. One
+    upload at a time (it is one user's action, not a load): the time of each request, the
+    server's CPU for it, and once the template download of the same grid."""
+    contract_id, _uid = await data.ensure_upload_contract(bench.database_url)
+    meters = await upload_meters(bench.database_url, contract_id)
+    content = upload_workbook(meters)
+    query = f"?contract={contract_id}&period={PERIOD_TEXT}"
+    # The upload button posts the grid form itself: every row's (empty) value and its date.
+    fields: list[tuple[str, str]] = [("contract", str(contract_id)), ("period", PERIOD_TEXT)]
+    for m in meters:
+        fields += [(f"value-{m['id']}", ""), (f"date-{m['id']}", TODAY_TEXT)]
+    users = await logged_in_users(bench.app.url, 1, data.UPLOAD_EMAIL)
+    vu = users[0]
+    cpu = web_cpu(bench.app)
+    try:
+        t = time.perf_counter()
+        template = await vu.get(f"{GRID_URL}/template{query}")
+        template_seconds = time.perf_counter() - t
+        if template.status_code == 404:
+            raise NotAvailable("the grid's spreadsheet template is not in the product yet")
+        done = expect(200, f"Из файла заполнено строк: {len(meters)}")
+
+        async def upload_once() -> tuple[float, float, str | None, int]:
+            cpu_before, t0 = cpu(), time.perf_counter()
+            response = await vu.client.post(
+                f"{GRID_URL}/upload{query}", data={"_csrf_token": vu.csrf, **dict(fields)},
+                files={"file": ("readings.xlsx", content)},
+                headers={"x-csrftoken": vu.csrf, "hx-request": "true"})
+            return (time.perf_counter() - t0, cpu() - cpu_before, done(response),
+                    len(response.content))
+
+        _seconds, _cpu, error, _size = await upload_once()  # warm-up (imports, caches)
+        if error:
+            raise DriverError(f"upload: {error}")
+        result = Result(f"upload a {thousands(len(meters))}-row XLSX into the grid",
+                        connections=1, cpu_seconds=0.0)
+        size = 0
+        for _ in range(UPLOAD_REPEATS):
+            seconds, cpu_seconds, error, size = await upload_once()
+            result.requests += 1
+            result.seconds += seconds
+            result.latencies.append(seconds)
+            result.cpu_seconds += cpu_seconds
+            if error:
+                result.errors += 1
+                result.error_samples.append(error)
+    finally:
+        await close_users(users)
+    record(bench, result, file_bytes=len(content), response_bytes=size,
+           template_seconds=round(template_seconds, 2), template_bytes=len(template.content))
+    key = f"upload {thousands(len(meters))}-row XLSX (parse + check + render), p50 / max"
+    bench.summary[key] = (
+        f"{result.percentile(50) / 1000:.2f} s / {max(result.latencies):.2f} s "
+        f"(web process CPU {result.cpu_ms_per_request / 1000:.2f} s; template download "
+        f"{template_seconds:.2f} s)", "≤ 3 s")
+
+
 # ---------------------------------------------------------------- runner
 
 SCENARIOS = {
@@ -574,6 +690,7 @@ SCENARIOS = {
     "transmit": scenario_transmit,
     "archive": scenario_archive,
     "export": scenario_export,
+    "upload": scenario_upload,
     "surge": scenario_surge,
     "progress": scenario_progress,
 }

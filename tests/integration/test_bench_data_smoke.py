@@ -79,6 +79,23 @@ async def test_bench_data_command_builds_a_skewed_dataset_in_its_own_database():
         finally:
             await conn.close()
         assert (await data.dataset_meta(url))["readings"] == 9600
+        # the upload scenario's contract: added on demand, once, its user linked to it only
+        first = await data.ensure_upload_contract(url, meters=250)
+        assert await data.ensure_upload_contract(url, meters=250) == first
+        conn = await asyncpg.connect(url)
+        try:
+            contract, uid = first
+            row = await conn.fetchrow(
+                """SELECT count(m.id) AS meters, count(DISTINCT p.id) AS points,
+                          count(r.id) AS readings, max(r.period) AS period
+                   FROM connection_point p JOIN meter m ON m.point = p.id
+                   LEFT JOIN reading r ON r.meter = m.id AND r.status = 'accepted'
+                   WHERE p.contract = $1 AND m.kind = 'cold'""", contract)
+            assert tuple(row) == (250, 3, 250, data.CURRENT_PERIOD.replace(month=10))
+            assert [r["contract"] for r in await conn.fetch(
+                'SELECT contract FROM contract_link WHERE "user" = $1', uid)] == [contract]
+        finally:
+            await conn.close()
     finally:
         await adrop_database(admin, name)
 

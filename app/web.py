@@ -48,8 +48,8 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
     caller owns the database pool (the in-process test client shares the test session's)."""
     settings = settings or get_settings()
     from app.controllers import route_handlers
-    from app.controllers.ops import ops_handlers
     from app.controllers.grid_files import UPLOAD_FORM_PARTS
+    from app.controllers.ops import ops_handlers
 
     redis = Redis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0")
     session_store = RedisStore(redis=redis, namespace="session", handle_client_shutdown=False)

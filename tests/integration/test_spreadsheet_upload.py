@@ -312,7 +312,8 @@ async def test_file_values_get_the_verdicts_typed_values_get(client, demo_db):
         assert re.search(rf'<tr id="row-{m["id"]}" class="row-error"', html), m
 
     def feedback(meter_id: int) -> str:
-        return html[html.index(f'id="fb-{meter_id}"'):][:800]
+        row = html[html.index(f'<tr id="row-{meter_id}"'):]
+        return row[:row.index("</tr>")]
 
     assert "Показание должно быть от 0 до" in feedback(negative["id"])
     assert "Показание должно быть от 0 до" in feedback(big["id"])

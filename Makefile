@@ -8,7 +8,7 @@ PYBABEL := $(VENV)/bin/pybabel
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/messages.po))
 
-.PHONY: help run test test-fast bench i18n lint browser clean
+.PHONY: help run test test-fast bench i18n lint browser nginx clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,7 +29,11 @@ browser: ## make sure a Chromium for the end-to-end tests is installed (Debian p
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	@/usr/bin/chromium --version
 
-test: $(STAMP) $(CATALOGS) browser ## unit, integration and end-to-end tests (real PostgreSQL, Redis, Chromium)
+nginx: ## make sure nginx is installed (Debian package): the scale-out test runs deploy/ with it
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null)
+	@/usr/sbin/nginx -v
+
+test: $(STAMP) $(CATALOGS) browser nginx ## unit, integration and end-to-end tests (real PostgreSQL, Redis, Chromium)
 	$(PY) -m pytest
 
 test-fast: $(STAMP) $(CATALOGS) ## unit tests only

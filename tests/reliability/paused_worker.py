@@ -46,3 +46,13 @@ class Settings(WorkerSettings):
     # attributes: copy the product's settings in, then replace on_startup.
     locals().update({k: v for k, v in vars(WorkerSettings).items() if not k.startswith("__")})
     on_startup = paused_startup
+
+
+class OwnQueue(Settings):
+    """The paused worker on a queue of its own (PAUSED_QUEUE, default `arq:paused`), beside
+    the product's workers: a test picks the worker that runs a refresh by the queue it
+    enqueues the job on (test_scale_out.py kills this one inside a refresh while the others
+    keep serving)."""
+
+    locals().update({k: v for k, v in vars(Settings).items() if not k.startswith("__")})
+    queue_name = os.environ.get("PAUSED_QUEUE", "arq:paused")

@@ -44,18 +44,21 @@ JOBS = Counter("portal_jobs", "ARQ job runs by outcome (a failed try is retried 
 MAILS = Counter("portal_mails", "Mails handed to SMTP (sent) or refused (failed)", ["outcome"])
 
 for _kind in ("cold", "hot"):  # present (0) before the first transmit, so rate() works
-    TRANSMITTED.labels(_kind, "web")
+    for _channel in ("grid", "upload", "api"):
+        TRANSMITTED.labels(_kind, _channel)
 for _outcome in ("sent", "failed"):
     MAILS.labels(_outcome)
 
 
-def count_writes(kind: str, results: Any, channel: str = "web") -> None:
-    """Count what one call of `write_readings` did, from its returned outcomes."""
+def count_writes(kind: Any, results: Any, channel: Any) -> None:
+    """Count what one call of `write_readings` did, from its returned outcomes; `channel` is
+    the one the caller gave write_readings (grid, upload, api)."""
     transmitted = sum(1 for r in results.values()
                       if r.outcome is WriteOutcome.written
                       and r.stored.status == ReadingStatus.transmitted)
     if transmitted:
-        TRANSMITTED.labels(getattr(kind, "value", kind), channel).inc(transmitted)
+        TRANSMITTED.labels(getattr(kind, "value", kind),
+                           getattr(channel, "value", channel)).inc(transmitted)
     if results.receipts:
         RECEIPTS.inc(len(results.receipts))
 

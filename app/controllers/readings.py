@@ -330,7 +330,7 @@ class ReadingsController(Controller):
             channel = (AuditChannel.upload if form.get("channel") == AuditChannel.upload
                        else AuditChannel.grid)
             results = await write_readings(request.user.id, screen.period, writes, channel)
-            count_writes(grid.kind, results)
+            count_writes(grid.kind, results, channel)
             settle_views(views, results)
             receipts = results.receipts
         done = sum(1 for v in views if v.state == "ok")

@@ -86,6 +86,11 @@ def verification_due_soon(today: date, due: date | None) -> bool:
     return due is not None and today <= due <= today + timedelta(days=VERIFICATION_NOTICE_DAYS)
 
 
+def verification_overdue(today: date, due: date | None) -> bool:
+    """The planned verification date has passed: the grid flags the row (R2), home lists it."""
+    return due is not None and due < today
+
+
 def wants(flags: Mapping[str, bool], kind: str) -> bool:
     """Does a user with these notify_* flags get mails of this kind?"""
     flag = MAIL_FLAGS.get(kind)

@@ -139,6 +139,38 @@ def _format_mean(total: int | Decimal, count: int) -> Decimal:
     return Decimal(f"{mean.normalize():f}")  # "2.333", "15": no exponent, no trailing zeros
 
 
+@dataclass(frozen=True)
+class AnomalyBaseline:
+    """What the anomaly check of R2 compares a consumption with: the mean of the last up to
+    MAX_HISTORY accepted consumptions; more than ANOMALY_FACTOR times it needs a confirmation.
+    The grid's check and a meter's history chart (its mean and 3× lines) both use this."""
+
+    total: int | Decimal
+    count: int
+
+    @property
+    def mean(self) -> Decimal:
+        return _format_mean(self.total, self.count)
+
+    @property
+    def threshold(self) -> Decimal:
+        return _format_mean(ANOMALY_FACTOR * Decimal(self.total), self.count)
+
+    def exceeded_by(self, consumption: int | Decimal) -> bool:
+        # compared on the exact total, not the rounded mean
+        return consumption * self.count > ANOMALY_FACTOR * self.total
+
+
+def anomaly_baseline(history: Sequence[int | Decimal]) -> AnomalyBaseline | None:
+    """The baseline of accepted consumptions `history` (newest first); None when there is
+    nothing to compare with (no history, or only zero consumption)."""
+    recent = list(history[:MAX_HISTORY])
+    total = sum(recent)
+    if not recent or total <= 0:
+        return None
+    return AnomalyBaseline(total, len(recent))
+
+
 def check_cold_reading(
     value: int,
     digits: int,
@@ -158,9 +190,8 @@ def check_cold_reading(
         (check.warnings if confirmed else check.confirmations).append(problem)
 
     before = int(previous.value)  # black digits: the whole part
-    check.consumption = value - before
+    check.consumption = consumption_between(value, before, digits)
     if value < before:
-        check.consumption = value + 10**digits - before
         need(
             Problem(
                 "rollover",
@@ -171,9 +202,8 @@ def check_cold_reading(
             ),
             confirm_rollover,
         )
-    recent = list(history[:MAX_HISTORY])
-    total = sum(recent)
-    if recent and total > 0 and check.consumption * len(recent) > ANOMALY_FACTOR * total:
+    baseline = anomaly_baseline(history)
+    if baseline is not None and baseline.exceeded_by(check.consumption):
         need(
             Problem(
                 "anomaly",
@@ -182,8 +212,7 @@ def check_cold_reading(
                     "за последние периоды. Подтвердите показание."
                 ),
                 # Decimal: formatted for the locale like the mean («99 774», not "99774")
-                {"consumption": Decimal(check.consumption),
-                 "mean": _format_mean(total, len(recent))},
+                {"consumption": Decimal(check.consumption), "mean": baseline.mean},
             ),
             confirm_anomaly,
         )
@@ -202,9 +231,13 @@ def check_volume(
     return VolumeCheck(errors=_date_problems(read_on, today, previous))
 
 
+def consumption_between(newer: int, older: int, digits: int) -> int:
+    """m³ used from reading `older` to reading `newer` on a dial of `digits` black digits;
+    a smaller newer value is a pass through zero (R2's rollover)."""
+    return newer - older if newer >= older else newer + 10**digits - older
+
+
 def consumptions_from_history(values: Sequence[int], digits: int) -> list[int]:
     """Consumptions between consecutive accepted readings (newest first), with rollover."""
-    return [
-        newer - older if newer >= older else newer + 10**digits - older
-        for newer, older in zip(values, values[1:], strict=False)
-    ]
+    return [consumption_between(newer, older, digits)
+            for newer, older in zip(values, values[1:], strict=False)]

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from app import db
 from app.domain.grid import MeterHistory
+from app.domain.notifications import verification_overdue
 from app.domain.readings import MAX_HISTORY, PreviousReading
 from app.domain.vocabulary import AuditChannel, ReadingSource, ReadingStatus
 from app.domain.writes import WRITABLE_SQL, StoredReading, WriteOutcome, may_write, refusal
@@ -90,7 +91,7 @@ class GridRow:
                        reject_reason=None)
 
     def overdue(self, today: date) -> bool:
-        return self.verification_due is not None and self.verification_due < today
+        return verification_overdue(today, self.verification_due)
 
 
 async def grid_rows(

@@ -26,7 +26,7 @@ def environment() -> Environment:
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
     env.filters.update(date=i18n.format_date, m3=i18n.format_m3, period=i18n.format_period,
-                       datetime=i18n.format_datetime)
+                       datetime=i18n.format_datetime, number=i18n.format_number)
     return env
 
 

@@ -6,6 +6,7 @@ def route_handlers() -> list:
     from app.controllers.auth import AuthController
     from app.controllers.contracts import ContractsController
     from app.controllers.grid_files import GridFilesController
+    from app.controllers.meters import MetersController
     from app.controllers.operator import OperatorController
     from app.controllers.operator_imports import BillingImportController
     from app.controllers.operator_journal import JournalController
@@ -24,4 +25,5 @@ def route_handlers() -> list:
             ReadingsController, ProfileController, EmailConfirmController,
             CalendarFeedController, GridFilesController, ReceiptsController,
             UnsubscribeController, BillingImportController,
-            TransmissionProgressController, UsersController, JournalController]
+            TransmissionProgressController, UsersController, JournalController,
+            MetersController]

@@ -21,13 +21,14 @@ from app.controllers._forms import (
     redirect,
     safe_next,
 )
+from app.controllers.home import dashboard_page
 from app.errors import error_page
 from app.i18n import LOCALES
 from app.i18n import gettext as _
 from app.i18n import pick_locale as i18n_pick
 from app.metrics import enqueue
 from app.queries import users as q
-from app.render import render
+from app.render import flash, render
 from app.security import (
     DUMMY_HASH,
     hash_password,
@@ -121,11 +122,17 @@ class AuthController(Controller):
 
     @get("/", name="home")
     async def home(self, request: Request, notice: FromQuery[str] = "") -> Response:
-        """The login block (returning to `next` after login), or «Вы успешно авторизовались!»
-        for a logged-in user (who is sent on to `next` if there is one)."""
+        """The login block for a visitor (returning to `next` after login); for a logged-in
+        user `next` if there is one, else the dashboard (SPEC §11) when they have contracts,
+        else «Вы успешно авторизовались!» and the way to connect one."""
         target = safe_next(request.query_params.get("next"), "")
         if request.user and target:
             return Redirect(target, status_code=303)
+        if request.user and request.user.has_contracts:
+            return await dashboard_page(request)
+        if request.user:
+            # the login's greeting is this block's own first line: not a second time above it
+            return render(request, "auth/login.html", {"notice": None, "flashes": []})
         text = {
             "registered": _(
                 "Регистрация завершена. Войдите, указав адрес электронной почты и пароль."
@@ -150,6 +157,7 @@ class AuthController(Controller):
             # The language picked on the login page is the one the user wants from now on.
             await q.set_locale(uid, chosen)
         start_session(request, uid, generation)
+        flash(request, "success", _("Вы успешно авторизовались!"))  # on the next page
         return redirect(request, safe_next(form.get("next")))
 
     @post("/logout")

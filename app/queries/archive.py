@@ -30,6 +30,7 @@ class ArchiveRow:
     contract_id: int
     contract_billing_id: int
     counterparty_name: str
+    meter_id: int
     serial: str
     address: str
     value: Decimal
@@ -77,7 +78,8 @@ def archive_rows_sql(f: ArchiveFilter) -> tuple[str, list]:
     where, args = _where(f)
     sql = f"""
         SELECT c.id AS contract_id, c.billing_id AS contract_billing_id,
-               cp.name AS counterparty_name, m.serial, m.address, r.value, r.read_on, r.source
+               cp.name AS counterparty_name, m.id AS meter_id, m.serial, m.address, r.value,
+               r.read_on, r.source
         {FROM}
         JOIN counterparty cp ON cp.id = c.counterparty
         WHERE {where}

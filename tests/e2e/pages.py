@@ -418,3 +418,43 @@ class UsersPage(BasePage):
         with self.page.expect_response(_post_to("block")) as response:
             self.row(email).get_by_role("button", name=button).click()
         return response.value
+
+
+class HomePage(BasePage):
+    """Home of a user with contracts (templates/home/index.html): one row per contract and
+    kind (`row(contract id, kind)`), its window sentence a link to that period's grid."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        super().__init__(page, base_url)
+        self.heading = page.get_by_role("heading", name="Что нужно сделать")
+        self.table = page.locator("#dashboard")
+
+    def goto(self) -> HomePage:
+        self.page.goto(self.base_url + "/")
+        return self
+
+    def row(self, contract: int, kind: str = "cold") -> Locator:
+        return self.page.locator(f"#row-{contract}-{kind}")
+
+    def window_link(self, contract: int, kind: str = "cold") -> Locator:
+        return self.row(contract, kind).locator("td.window-words a")
+
+    def open_grid(self, contract: int, kind: str = "cold") -> None:
+        """Follow the row's window sentence to the grid (a full page load)."""
+        with self.page.expect_navigation():
+            self.window_link(contract, kind).click()
+
+
+class MeterHistoryPage(BasePage):
+    """/meters/{id}: the SVG chart (bars, lines), its text summary and the table."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        super().__init__(page, base_url)
+        self.chart = page.locator("svg.history-chart")
+        self.bars = self.chart.locator("rect.bar")
+        self.summary = page.locator("#chart-summary")
+        self.table = page.locator("#history-table")
+
+    def goto(self, meter: int) -> MeterHistoryPage:
+        self.page.goto(f"{self.base_url}/meters/{meter}")
+        return self

@@ -16,6 +16,7 @@ from app.i18n import current_locale
 from app.i18n import gettext as _
 from app.metrics import enqueue
 from app.queries import calendar as calendar_q
+from app.queries.audit import record_audit
 from app.queries.billing import batch_by_uid, recent_batches
 from app.queries.operator import portal_summary
 from app.queries.windows import recompute_windows
@@ -69,6 +70,8 @@ class OperatorController(Controller):
 
         job_id = f"refresh_archive:manual:{datetime.now(UTC):%Y%m%d%H%M}"
         queued = await enqueue(request.app.state.queue, "refresh_archive", _job_id=job_id)
+        await record_audit(request.user.id, "archive_refresh_requested",
+                           {"job": job_id, "queued": queued is not None})
         message = (_("Обновление архива поставлено в очередь: пакет появится через минуту.")
                    if queued is not None else _("Обновление архива уже запущено."))
         if request.htmx:

@@ -81,15 +81,16 @@ class UsersController(Controller):
             "search": search, "users": users, "total": total, "page": page, "pages": pages,
             "page_links": [(n, _url(search, n) if n else None)
                            for n in page_numbers(min(page, pages), pages)],
-            "message": message, "message_error": error, "back": _url(search, page),
+            "message": message, "message_error": error,
+            # the list to come back to after an action, carried in the forms' URLs
+            "back_query": _url(search, page).removeprefix("/operator/users"),
         }, fragment="users", status=422 if error else 200)
 
     async def _after(self, request: Request, message: str, *, error: bool = False) -> Response:
-        """htmx: the list again (the search the form carried) with the message; a plain
-        POST: back to that list (PRG)."""
-        form = await request.form()
-        search = clean_text(form.get("q"), 100)
-        page = _page_number(form.get("page"))
+        """htmx: the list again (the search the form's URL carried) with the message; a
+        plain POST: back to that list (PRG)."""
+        search = clean_text(request.query_params.get("q"), 100)
+        page = _page_number(request.query_params.get("page"))
         if request.htmx:
             return await self._list(request, search, page, message=message, error=error)
         flash(request, "error" if error else "success", message)

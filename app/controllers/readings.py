@@ -22,9 +22,17 @@ from app.domain.calendar import (
     period_value,
     window_state,
 )
-from app.domain.grid import GRIDS, WINDOW_TEXTS, GridKind, RowInput, RowOutcome, problem_field
+from app.domain.grid import (
+    GRIDS,
+    GridKind,
+    RowInput,
+    RowOutcome,
+    plan_row,
+    problem_field,
+    window_text,
+)
 from app.domain.vocabulary import AuditChannel, ReadingStatus
-from app.domain.writes import WriteOutcome, may_write
+from app.domain.writes import REFUSAL_NOTES
 from app.i18n import current_locale, format_date, format_number
 from app.i18n import format_period as period_label
 from app.i18n import gettext as _
@@ -42,14 +50,6 @@ STATUS_LABELS = {
     ReadingStatus.transmitted: N_("передано, ожидает обработки"),
     ReadingStatus.accepted: N_("принято"),
     ReadingStatus.rejected: N_("отклонено"),
-}
-# Why a write left the stored reading as it was, as the row's note.
-REFUSAL_NOTES = {
-    WriteOutcome.accepted: N_("Показание уже принято и не может быть изменено"),
-    WriteOutcome.handed_to_billing: N_("Показание уже передано в биллинг и не может быть "
-                                       "изменено до его ответа"),
-    WriteOutcome.already_transmitted: N_("Показание уже передано: исправление отправляется "
-                                         "кнопкой «Передать значения»"),
 }
 CONFIRM_LABELS = {
     "rollover": N_("Да, счётчик прошёл через ноль"),
@@ -107,9 +107,8 @@ class Screen:
 
     @property
     def window_text(self) -> str:
-        day = self.window[0] if self.state == "before" else self.window[1]
-        return _(WINDOW_TEXTS[self.state]).format(
-            subject=_(self.grid.subject), period=period_label(self.period), date=format_date(day))
+        return window_text(self.state, self.grid.subject, period_label(self.period),
+                           format_date(self.window[0]), format_date(self.window[1]), _)
 
 
 def _grid(request: Request) -> GridKind:
@@ -219,19 +218,15 @@ def submit_views(screen: Screen, form: FormMultiDict, transmit: bool
         outcome = screen.grid.evaluate(typed, row.meter_history, now)
         view = RowView(row, typed, outcome)
         views.append(view)
-        if outcome.empty:
-            continue
-        if (transmit and not outcome.ok) or (not transmit and not outcome.savable):
+        plan = plan_row(outcome, transmit, row.stored)
+        if plan.refused:
             view.state = "error"
-            continue
-        status = ReadingStatus.transmitted if transmit else ReadingStatus.draft
-        if not may_write(row.status, row.batch, status):  # a draft over a transmitted reading
-            if (outcome.value, outcome.read_on) != (row.value, row.read_on):
-                view.state = "error"
-                view.note = REFUSAL_NOTES[WriteOutcome.already_transmitted]
-            continue
-        writes.append(ReadingWrite(row.meter_id, outcome.value, outcome.read_on, status,
-                                   typed.confirm_rollover, typed.confirm_anomaly))
+            if plan.note is not None:
+                view.note = REFUSAL_NOTES[plan.note]  # untranslated: the template says it
+        elif plan.status is not None:
+            writes.append(ReadingWrite(row.meter_id, outcome.value, outcome.read_on,
+                                       plan.status, typed.confirm_rollover,
+                                       typed.confirm_anomaly))
     return views, writes
 
 

@@ -20,7 +20,8 @@ from app.domain.readings import (
     parse_reading_date,
     parse_volume,
 )
-from app.domain.vocabulary import MeterKind
+from app.domain.vocabulary import MeterKind, ReadingStatus
+from app.domain.writes import StoredReading, WriteOutcome, may_write, refusal
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,33 @@ def problem_field(problem: Problem) -> str:
 
 
 @dataclass(frozen=True)
+class RowPlan:
+    """What a save or transmit does with one evaluated row: write it with `status`, leave it
+    (empty, or already stored as typed), or refuse it (red), with `note` when it is the stored
+    reading that refuses it."""
+
+    status: str | None = None
+    refused: bool = False
+    note: WriteOutcome | None = None
+
+
+def plan_row(outcome: RowOutcome, transmit: bool, stored: StoredReading | None) -> RowPlan:
+    """R4 for one row of a save (`transmit` False) or transmit: the grid, the spreadsheet
+    upload and the API decide every row here, then write with app.queries.readings."""
+    if outcome.empty:
+        return RowPlan()
+    if (transmit and not outcome.ok) or (not transmit and not outcome.savable):
+        return RowPlan(refused=True)
+    status = ReadingStatus.transmitted if transmit else ReadingStatus.draft
+    if stored is not None and not may_write(stored.status, stored.batch, status):
+        if (outcome.value, outcome.read_on) == (stored.value, stored.read_on):
+            return RowPlan()  # already stored as typed: nothing to write, nothing wrong
+        return RowPlan(refused=True, note=refusal(stored, status, outcome.value,
+                                                  outcome.read_on))
+    return RowPlan(status=status)
+
+
+@dataclass(frozen=True)
 class Column:
     key: str  # which cell the template draws
     label: str  # untranslated (N_), translated by the template
@@ -143,6 +171,14 @@ WINDOW_TEXTS = {
     "open": N_("{subject} за {period} открыта до {date} включительно"),
     "closed": N_("{subject} за {period} закрыта {date}"),
 }
+
+
+def window_text(state: str, subject: str, period: str, opens: str, closes: str,
+                gettext: Callable[[str], str]) -> str:
+    """The window sentence of a grid (R1), e.g. «Передача показаний за ноябрь 2026 открыта до
+    27.11.2026 включительно»: the grid's header and the API's refusal of a transmit."""
+    return gettext(WINDOW_TEXTS[state]).format(
+        subject=gettext(subject), period=period, date=opens if state == "before" else closes)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 
+from app.domain import N_
 from app.domain.vocabulary import ReadingStatus
 
 EDITABLE = (ReadingStatus.draft, ReadingStatus.transmitted)
@@ -69,3 +70,13 @@ def refusal(stored: StoredReading, status: str, value: Decimal, read_on: date) -
     if not may_write(stored.status, stored.batch):
         return WriteOutcome.handed_to_billing
     return WriteOutcome.already_transmitted
+
+
+# Why a write left the stored reading as it was: the grid's row note and the API's problem.
+REFUSAL_NOTES = {
+    WriteOutcome.accepted: N_("Показание уже принято и не может быть изменено"),
+    WriteOutcome.handed_to_billing: N_("Показание уже передано в биллинг и не может быть "
+                                       "изменено до его ответа"),
+    WriteOutcome.already_transmitted: N_("Показание уже передано: исправление отправляется "
+                                         "кнопкой «Передать значения»"),
+}

@@ -80,6 +80,13 @@ class GridRow:
         return MeterHistory(self.digits, self.previous, tuple(self.history or ()))
 
     @property
+    def stored(self) -> StoredReading | None:
+        """This period's live reading, if any (what app.domain.grid.plan_row weighs)."""
+        if self.reading_id is None or self.status == REJECTED:
+            return None
+        return StoredReading(self.reading_id, self.value, self.read_on, self.status, self.batch)
+
+    @property
     def read_only(self) -> bool:
         """Not writable from the portal now (app.domain.writes.may_write)."""
         return not may_write(self.status, self.batch)

@@ -25,6 +25,7 @@ class Settings:
     var_dir: Path
     web_workers: int
     base_url: str | None
+    api_rate_limit: int = 600  # API requests per token and minute (SPEC §8: 429 beyond)
 
 
 def _secret_key(var_dir: Path) -> str:
@@ -57,6 +58,7 @@ def get_settings() -> Settings:
         var_dir=var_dir,
         web_workers=int(os.environ.get("WEB_WORKERS", "1")),
         base_url=os.environ.get("BASE_URL") or None,
+        api_rate_limit=int(os.environ.get("API_RATE_LIMIT", "600")),
     )
 
 

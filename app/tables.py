@@ -27,6 +27,7 @@ from piccolo.table import Table
 
 from app.domain.vocabulary import (
     AuditChannel,
+    ApiScope,
     BatchState,
     ImportState,
     MailKind,
@@ -229,6 +230,34 @@ class CalendarToken(Table):
     token_hash = Varchar(length=64, unique=True)
     created_at = Timestamptz(default=TimestamptzNow())
     revoked_at = Timestamptz(null=True, default=None)
+
+
+class ApiToken(Table):
+    """A token of «Доступ для учётных систем (API)» (SPEC §8): it acts for its user; only its
+    SHA-256 is stored. `scope` is read or submit (submit includes read)."""
+
+    Scope = ApiScope
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=100)
+    token_hash = Varchar(length=64, unique=True)
+    scope = Varchar(length=6, choices=Scope)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class ApiIdempotency(Table):
+    """The first answer to a POST with an `Idempotency-Key` (SPEC §8), kept 24 hours: written
+    in the same transaction as the readings it answers, unique per user and key."""
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade)
+    key = Varchar(length=200)
+    request_hash = Varchar(length=64, help_text="SHA-256 of the method, path and parsed body")
+    status_code = SmallInt()
+    response = Text(help_text="The JSON body answered the first time")
+    created_at = Timestamptz(default=TimestamptzNow())
 
 
 class MailOutbox(Table):

@@ -16,7 +16,9 @@ from litestar.exceptions import (
 from litestar.middleware import DefineMiddleware
 from litestar.plugins.htmx import ClientRedirect, HTMXPlugin, HTMXRequest
 from litestar.plugins.prometheus import PrometheusConfig
+from litestar.plugins.problem_details import ProblemDetailsPlugin
 from litestar.response import Redirect
+from litestar.router import Router
 from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
@@ -42,11 +44,27 @@ def login_redirect(request: Request, exc: Exception) -> Response:
     return Redirect(login, status_code=303)
 
 
+def _for_api_too(page_handler):
+    """An app-level handler that answers under /api/v1 with problem details: the router
+    refuses a path (a non-integer id, a wrong method) before the API's own handlers apply."""
+    from app.api.docs import API_PATH
+    from app.api.problems import api_problem
+
+    def handler(request: Request, exc: Exception) -> Response:
+        if request.url.path == API_PATH or request.url.path.startswith(API_PATH + "/"):
+            return api_problem(request, exc)
+        return page_handler(request, exc)
+
+    return handler
+
+
 def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
                pool_size: int = 10) -> Litestar:
     """The app for `settings` (default: from the environment). `manage_pool=False` when the
     caller owns the database pool (the in-process test client shares the test session's)."""
     settings = settings or get_settings()
+    from app.api.docs import API_PATH, openapi_config
+    from app.api.routes import RATE_LIMIT_STORE, api_router, docs_router
     from app.controllers import route_handlers
     from app.controllers.grid_files import UPLOAD_FORM_PARTS
     from app.controllers.ops import ops_handlers
@@ -78,6 +96,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
         cookie_secure=secure,
         cookie_samesite="lax",
         header_name="x-csrftoken",
+        exclude=[API_PATH],  # the API authenticates by bearer token: no cookie to forge
     )
     session = PortalSessionConfig(
         store="sessions",
@@ -87,18 +106,24 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
         secure=secure,
         samesite="lax",
         renew_on_access=True,
+        exclude=[API_PATH],  # the API has no session
     )
     handlers = [
-        *route_handlers(),
-        *ops_handlers(),
-        create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),
+        # The hypermedia routes stay out of the OpenAPI document: it describes /api/v1 only.
+        Router(path="/", route_handlers=[*route_handlers(), *ops_handlers()],
+               include_in_schema=False),
+        api_router(settings),
+        create_static_files_router(path="/static", directories=[ROOT / "static"], name="static",
+                                   include_in_schema=False),
     ]
     return Litestar(
         route_handlers=handlers,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         state=State({"settings": settings}),
-        stores={"sessions": session_store},
+        stores={"sessions": session_store,
+                RATE_LIMIT_STORE: RedisStore(redis=redis, namespace="api-rate",
+                                             handle_client_shutdown=False)},
         csrf_config=csrf,
         middleware=[
             DefineMiddleware(RequestIdMiddleware),
@@ -110,19 +135,19 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
             DefineMiddleware(CurrentUserMiddleware),
         ],
         before_send=[add_security_headers, add_request_id],
-        plugins=[HTMXPlugin()],
+        plugins=[HTMXPlugin(), ProblemDetailsPlugin()],
         multipart_form_part_limit=UPLOAD_FORM_PARTS,
         request_class=HTMXRequest,
         exception_handlers={
-            NotAuthorizedException: login_redirect,
-            PermissionDeniedException: error_page,
-            NotFoundException: error_page,
-            HTTPException: error_page,
-            Exception: error_page,
+            NotAuthorizedException: _for_api_too(login_redirect),
+            PermissionDeniedException: _for_api_too(error_page),
+            NotFoundException: _for_api_too(error_page),
+            HTTPException: _for_api_too(error_page),
+            Exception: _for_api_too(error_page),
         },
         logging_config=litestar_logging_config(),  # LOG_FORMAT=json: app/logs.py
-        # No OpenAPI schema/Swagger pages: this is a hypermedia app, and /schema would publish
-        # every route to anonymous visitors (and load the viewers' scripts from a CDN).
-        openapi_config=None,
+        # The OpenAPI document of the API alone, at /api/v1/openapi.json, and its docs page
+        # /api/v1/docs from vendored assets (no CDN, no inline script).
+        openapi_config=openapi_config(docs_router()),
         debug=False,
     )

@@ -102,6 +102,13 @@ async def import_billing_upload(ctx: dict[str, Any], import_id: int) -> dict[str
     return await run_upload(import_id)
 
 
+async def purge_idempotency_keys(ctx: dict[str, Any]) -> dict[str, int]:
+    """Daily: forget the API's stored answers older than 24 hours (SPEC §8)."""
+    from app.queries.api_tokens import purge_idempotency_keys as purge
+
+    return {"deleted": await purge()}
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     forget_dead_processes()
     await db.open_pool(max_size=4)
@@ -113,14 +120,14 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 # Every run of every job counted as succeeded / failed (portal_jobs_total, app/metrics.py).
 (send_email, send_mails, queue_reminders, refresh_archive, compute_windows,
- import_billing_upload) = map(counted_job, (send_email, send_mails, queue_reminders,
-                                            refresh_archive, compute_windows,
-                                            import_billing_upload))
+ import_billing_upload, purge_idempotency_keys) = map(
+    counted_job, (send_email, send_mails, queue_reminders, refresh_archive, compute_windows,
+                  import_billing_upload, purge_idempotency_keys))
 
 
 class WorkerSettings:
     functions = [send_email, send_mails, queue_reminders, refresh_archive, compute_windows,
-                 func(import_billing_upload, timeout=3600, max_tries=2)]
+                 purge_idempotency_keys, func(import_billing_upload, timeout=3600, max_tries=2)]
     cron_jobs = [
         cron(refresh_archive, name="refresh_archive", timeout=1800,
              **refresh_schedule(get_settings().archive_refresh_minutes)),
@@ -131,6 +138,8 @@ class WorkerSettings:
         cron(queue_reminders, name="queue_reminders", hour={8}, minute={0}, run_at_startup=True,
              unique=True, timeout=600),
         cron(send_mails, name="send_mails", minute=set(range(60)), unique=True, timeout=600),
+        cron(purge_idempotency_keys, name="purge_idempotency_keys", hour={3}, minute={15},
+             unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown

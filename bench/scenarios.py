@@ -15,6 +15,7 @@ from decimal import Decimal
 import asyncpg
 
 from bench import data
+from bench.api_scenario import scenario_api
 from bench.dashboard import scenario_dashboard
 from bench.driver import (
     DriverError,
@@ -691,6 +692,7 @@ SCENARIOS = {
     "grid": scenario_grid,
     "check": scenario_check,
     "transmit": scenario_transmit,
+    "api": scenario_api,
     "archive": scenario_archive,
     "export": scenario_export,
     "upload": scenario_upload,

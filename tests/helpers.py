@@ -22,7 +22,8 @@ VAR_DIR = ROOT / "var" / f"test-run-{RUN_ID}"
 DEMO_PASSWORD = "demopass2026"
 DEMO_EMAIL = "demo@izhvodokanal.example"
 TABLES = [
-    "mail_outbox", "receipt_line", "receipt", "reading_audit", "reading", "billing_batch",
+    "api_idempotency", "api_token", "mail_outbox", "receipt_line", "receipt", "reading_audit",
+    "reading", "billing_batch",
     "submission_window", "contract_link", "connection_request", "audit_event",
     "password_reset", "email_change", "calendar_token", "portal_user", "meter",
     "connection_point", "contract", "counterparty", "calendar_override",

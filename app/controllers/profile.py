@@ -18,9 +18,10 @@ from app import i18n, throttle
 from app.controllers._forms import EMAIL_RE, base_url, clean_text, password_errors, redirect
 from app.domain.feed import FeedEvent, feed_events, feed_periods, render_ics
 from app.domain.grid import DEADLINE_FIELDS
-from app.domain.vocabulary import MeterKind
+from app.domain.vocabulary import ApiScope, MeterKind
 from app.i18n import gettext as _
 from app.metrics import enqueue
+from app.queries import api_tokens
 from app.queries import profile as q
 from app.queries.profile import CONTACT_COLUMNS, NOTIFY_COLUMNS, EmailChangeOutcome
 from app.render import render
@@ -34,6 +35,10 @@ from app.security import (
 from app.settings import today
 
 EMAIL_CHANGE_TTL = timedelta(hours=24)
+# «Срок действия» of a new API token, in days; a year unless the user picks another.
+API_TOKEN_TERMS = (30, 90, 365, 730)
+API_TOKEN_DEFAULT_TERM = 365
+API_TOKEN_PREFIX = "wp_"  # a fixed prefix lets secret scanners recognise a leaked token
 CONTACT_MAX = {"full_name": 200, "phone": 50, "position": 200, "organization": 500}
 TEMPLATE = "profile/index.html"
 
@@ -73,9 +78,28 @@ async def _page(request: Request, fragment: str | None = None, status: int = 200
         "contacts": {c: stored[c] for c in CONTACT_COLUMNS},
         "notify": [(name, label, stored[name]) for name, label in _notify_labels()],
         "errors": {},
+        "api_tokens": await api_tokens.tokens_of(request.user.id),
+        "api_terms": _api_term_labels(),
+        "api_scopes": _api_scope_labels(),
+        "api_form": {"name": "", "scope": ApiScope.submit, "term": API_TOKEN_DEFAULT_TERM},
+        "now": datetime.now(UTC),
         **ctx,
     }
     return render(request, TEMPLATE, context, fragment=fragment, status=status)
+
+
+def _api_term_labels() -> list[tuple[int, str]]:
+    return [(30, _("30 дней")), (90, _("90 дней")), (365, _("1 год")), (730, _("2 года"))]
+
+
+def _api_scope_labels() -> dict[str, str]:
+    return {ApiScope.read: _("Только чтение"),
+            ApiScope.submit: _("Чтение и передача показаний")}
+
+
+def new_api_token() -> str:
+    """A 256-bit secret with the portal's recognisable prefix."""
+    return API_TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def _contacts_form(data) -> tuple[dict[str, str], dict[str, str]]:
@@ -222,6 +246,40 @@ class ProfileController(Controller):
         await q.new_calendar_token(request.user.id, token_hash(token))
         return await _page(request, "calendar",
                            calendar_url=f"{base_url(request)}/calendar/{token}.ics")
+
+
+    @post("/api-tokens")
+    async def create_api_token(self, request: Request) -> Response:
+        """«Создать токен»: name, rights, term; the token is shown once, its hash is kept."""
+        data = await request.form()
+        form = {"name": clean_text(data.get("name"), 200), "scope": data.get("scope") or "",
+                "term": data.get("term") or ""}
+        errors: dict[str, str] = {}
+        if not form["name"]:
+            errors["name"] = _("Заполните это поле")
+        elif len(form["name"]) > 100:
+            errors["name"] = _("Не более {max} символов").format(max=100)
+        if form["scope"] not in set(ApiScope):
+            errors["scope"] = _("Выберите права токена")
+        term = int(form["term"]) if form["term"].isdigit() else 0
+        if term not in API_TOKEN_TERMS:
+            errors["term"] = _("Выберите срок действия")
+        if errors:
+            return await _page(request, "api", 422, errors=errors, api_form=form)
+        token = new_api_token()
+        await api_tokens.create_token(request.user.id, form["name"], form["scope"],
+                                      token_hash(token),
+                                      datetime.now(UTC) + timedelta(days=term))
+        return await _page(request, "api", api_token=token, api_token_name=form["name"])
+
+    @post("/api-tokens/{token_id:int}/revoke")
+    async def revoke_api_token(self, request: Request, token_id: FromPath[int]) -> Response:
+        """«Отозвать»: the token answers 401 from now on; another user's token id is 404."""
+        if not 0 < token_id < 2**31 or not await api_tokens.revoke_token(
+                request.user.id, token_id):
+            raise NotFoundException()
+        return await _page(request, "api", api_message=_(
+            "Токен отозван: запросы с ним больше не принимаются."))
 
 
 class EmailConfirmController(Controller):

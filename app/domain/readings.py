@@ -241,3 +241,24 @@ def consumptions_from_history(values: Sequence[int], digits: int) -> list[int]:
     """Consumptions between consecutive accepted readings (newest first), with rollover."""
     return [consumption_between(newer, older, digits)
             for newer, older in zip(values, values[1:], strict=False)]
+
+
+MAX_TYPED_DIGITS = 40  # beyond any dial or volume: more digits are out of range either way
+
+
+def typed_number(value: Decimal) -> str:
+    """A number received as JSON (the API), written as a user would type it into the grid, so
+    the grid's own parsers judge it: «231», «1.5», «-2». NaN/Infinity become text no parser
+    accepts; absurd exponents are cut to 41 digits (still too large or too precise), so that
+    1e999999999 never expands into a billion characters."""
+    if not value.is_finite():
+        return "NaN"
+    sign = "-" if value.is_signed() and not value.is_zero() else ""
+    value = value.copy_abs()  # no context: abs() would overflow on 1e999999999
+    if value.adjusted() >= MAX_TYPED_DIGITS:
+        return sign + "1" + "0" * MAX_TYPED_DIGITS
+    if value.as_tuple().exponent < -MAX_TYPED_DIGITS:
+        if value == 0:
+            return "0"
+        return sign + "0." + "0" * MAX_TYPED_DIGITS + "1"
+    return sign + format(value, "f")

@@ -33,3 +33,5 @@ ImportState = Term("State", [(v, v) for v in ("queued", "running", "done", "fail
 # Through which door a reading change came (reading_audit.channel): the grid, a spreadsheet
 # upload into the grid, the JSON API, billing's answer or its directory import.
 AuditChannel = Term("Channel", [(v, v) for v in ("grid", "upload", "api", "billing")])
+# What an API token may do (SPEC §8): read, or submit readings (submit includes read).
+ApiScope = Term("Scope", [(v, v) for v in ("read", "submit")])

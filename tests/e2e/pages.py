@@ -301,6 +301,7 @@ class ProfilePage(BasePage):
         self.password_card = page.locator("#profile-password")
         self.email_card = page.locator("#profile-email")
         self.notify_card = page.locator("#profile-notifications")
+        self.api_card = page.locator("#profile-api")
 
     def goto(self) -> ProfilePage:
         self.page.goto(self.base_url + "/profile")
@@ -334,6 +335,31 @@ class ProfilePage(BasePage):
     def save_notifications(self) -> Response:
         with self.page.expect_response(_post_to("/profile/notifications")) as response:
             self.notify_card.get_by_role("button", name="Сохранить").click()
+        return response.value
+
+    # ------------------------------------------------------------ «Доступ для учётных систем»
+
+    def create_api_token(self, name: str, rights: str = "Чтение и передача показаний",
+                         term: str = "1 год") -> tuple[Response, str]:
+        """«Создать токен»; the response and the token shown once."""
+        card = self.api_card
+        card.get_by_label("Название токена").fill(name)
+        card.get_by_label("Права").select_option(label=rights)
+        card.get_by_label("Срок действия").select_option(label=term)
+        with self.page.expect_response(_post_to("/profile/api-tokens")) as response:
+            card.get_by_role("button", name="Создать токен").click()
+        token = self.page.locator("#api-token")
+        expect(token).to_be_visible()
+        return response.value, token.inner_text()
+
+    def api_token_row(self, name: str) -> Locator:
+        return self.page.locator("#api-tokens tr", has_text=name)
+
+    def revoke_api_token(self, name: str) -> Response:
+        """«Отозвать» in the token's row."""
+        with self.page.expect_response(lambda r: r.request.method == "POST"
+                                       and r.url.endswith("/revoke")) as response:
+            self.api_token_row(name).get_by_role("button", name="Отозвать").click()
         return response.value
 
 

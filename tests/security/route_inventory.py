@@ -49,6 +49,21 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/readyz"): "readiness probe: which of PostgreSQL/Redis answers, nothing else",
     ("GET", "/metrics"): "Prometheus scrape; its own guard: loopback or the METRICS_TOKEN bearer, "
                          "else 404 (tests/integration/test_ops.py)",
+    ("GET", "/api/v1"): "the API's docs page (Swagger UI, vendored): no data",
+    ("GET", "/api/v1/docs"): "the API's docs page (Swagger UI, vendored): no data",
+    ("GET", "/api/v1/openapi.json"): "the API's OpenAPI document: routes and models, no data",
+    ("GET", "/api/v1/{path:str}"): "Litestar's schema router: 404 for any other /api/v1 path",
+}
+
+# API routes (SPEC §8) act for a bearer token's user (guard requires_api_token), not a session.
+# Each one's billing ids: where they are and what they name, for the generated API isolation
+# walk (tests/security/test_api_inventory.py). An /api/v1 route missing here fails the suite.
+API_SCOPE: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/api/v1/contracts"): {},
+    ("GET", "/api/v1/contracts/{contract_id:int}/meters"): {"path:contract_id": "contract"},
+    ("GET", "/api/v1/contracts/{contract_id:int}/windows"): {"path:contract_id": "contract"},
+    ("GET", "/api/v1/readings"): {"query:contract": "contract"},
+    ("POST", "/api/v1/readings"): {"body:items[].meter_id": "meter"},
 }
 
 # GET routes that are not HTML pages for people (JSON probes, the metrics text): the browser
@@ -60,6 +75,8 @@ CSRF_EXEMPT: dict[tuple[str, str], str] = {
     ("POST", "/unsubscribe/{token:str}"): "mail clients POST List-Unsubscribe=One-Click with no "
     "cookie (RFC 8058); the token signed over user + kind is the proof "
     "(tests/integration/test_notify.py: forged token → 404, nothing changed)",
+    ("POST", "/api/v1/readings"): "bearer token in the Authorization header, no cookie: a "
+    "cross-site form cannot send it (tests/integration/test_api.py: a session alone is 401)",
 }
 
 # The kinds of id that belong to one organization, and the request names that carry them.
@@ -103,6 +120,9 @@ UNSCOPED: dict[tuple[str, str], str] = {
     ("POST", "/profile/logout-everywhere"): "ends the user's own sessions",
     ("POST", "/profile/notifications"): "the user's own notification flags",
     ("POST", "/profile/calendar"): "replaces the user's own calendar link",
+    ("POST", "/profile/api-tokens"): "creates a token for the user's own account",
+    ("POST", "/profile/api-tokens/{token_id:int}/revoke"): "a token id, resolved against the "
+    "user's own tokens (404 otherwise: tests/integration/test_api.py)",
     ("GET", "/receipts"): "lists the user's own receipts only",
     ("GET", "/receipts/{number:int}"): "a receipt number, resolved against the user's own "
     "receipts on linked contracts (404 otherwise: tests/integration/test_receipts.py)",
@@ -138,6 +158,12 @@ class Endpoint:
         from app.security import requires_login, requires_operator
 
         return any(g in (requires_login, requires_operator) for g in self.guards)
+
+    @property
+    def needs_api_token(self) -> bool:
+        from app.api.auth import requires_api_token
+
+        return requires_api_token in self.guards
 
     @property
     def operator_only(self) -> bool:

@@ -13,6 +13,7 @@ import pytest
 
 from tests.helpers import DEMO_PASSWORD, VAR_DIR, csrf_of, flush_redis, login, truncate_all
 from tests.security.route_inventory import (
+    API_SCOPE,
     CSRF_EXEMPT,
     PLAIN_KINDS,
     PUBLIC,
@@ -140,9 +141,13 @@ def test_inventory_sees_the_app():
 def test_every_route_is_classified():
     problems = []
     for e in ALL:
-        if not e.needs_login and e.key not in PUBLIC:
+        if not e.needs_login and not e.needs_api_token and e.key not in PUBLIC:
             problems.append(f"{e.id}: no requires_login/requires_operator guard and not listed "
                             "in route_inventory.PUBLIC")
+        if e.path.startswith("/api/") and e.key not in PUBLIC and (
+                not e.needs_api_token or e.key not in API_SCOPE):
+            problems.append(f"{e.id}: an /api route must carry requires_api_token and be listed "
+                            "in route_inventory.API_SCOPE with its billing ids")
         if e.path.startswith("/operator") and not e.operator_only:
             problems.append(f"{e.id}: an /operator route without the requires_operator guard")
         if e.needs_login and not e.operator_only and not e.is_scoped() and e.key not in UNSCOPED:
@@ -154,7 +159,7 @@ def test_every_route_is_classified():
             problems.append(f"{e.id}: listed in PUBLIC but guarded; remove it from PUBLIC")
     keys = {e.key for e in ALL}
     for table_name, table in (("PUBLIC", PUBLIC), ("UNSCOPED", UNSCOPED),
-                              ("CSRF_EXEMPT", CSRF_EXEMPT),
+                              ("CSRF_EXEMPT", CSRF_EXEMPT), ("API_SCOPE", API_SCOPE),
                               ("SCOPE_OVERRIDES", SCOPE_OVERRIDES), ("ROW_FIELDS", ROW_FIELDS)):
         problems += [f"{m} {p}: in {table_name} but not a route any more"
                      for (m, p) in table if (m, p) not in keys]

@@ -26,8 +26,8 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from app.domain.vocabulary import (
-    AuditChannel,
     ApiScope,
+    AuditChannel,
     BatchState,
     ImportState,
     MailKind,

@@ -15,8 +15,8 @@ from litestar.exceptions import (
 )
 from litestar.middleware import DefineMiddleware
 from litestar.plugins.htmx import ClientRedirect, HTMXPlugin, HTMXRequest
-from litestar.plugins.prometheus import PrometheusConfig
 from litestar.plugins.problem_details import ProblemDetailsPlugin
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.response import Redirect
 from litestar.router import Router
 from litestar.static_files import create_static_files_router

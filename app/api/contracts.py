@@ -64,7 +64,7 @@ class ContractsApi(Controller):
         contract = await own_contract(principal, contract_id)
         return [
             s.Meter(m.code, m.kind, m.serial, m.model, m.address, m.verification_due, m.digits,
-                    s.PreviousReading(period_value(m.previous_period), m.previous_value,
+                    s.PreviousReading(period_value(m.previous_period), float(m.previous_value),
                                       m.previous_read_on)
                     if m.previous_period else None)
             for m in await contract_meters(contract.id)

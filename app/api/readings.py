@@ -23,14 +23,16 @@ from app.domain import N_, Problem
 from app.domain.calendar import candidate_periods, period_value, window_state
 from app.domain.grid import GRIDS, RowInput, plan_row, window_text
 from app.domain.readings import typed_number
+from app.domain.vocabulary import AuditChannel
 from app.domain.writes import REFUSAL_NOTES
 from app.i18n import format_date, format_number, format_period
 from app.i18n import gettext as _
+from app.metrics import count_writes
 from app.queries import api_tokens
 from app.queries.api_reads import meters_by_codes
 from app.queries.api_tokens import Principal
 from app.queries.contracts import user_contracts
-from app.queries.readings import ReadingWrite, grid_rows, write_readings
+from app.queries.readings import ReadingWrite, WriteResults, grid_rows, write_readings
 from app.queries.windows import windows_of_contracts
 from app.settings import today
 
@@ -82,6 +84,7 @@ async def submit(principal: Principal, data: s.SubmitReadings) -> s.SubmitResult
     for cid, kind in groups:
         rows.update({r.meter_id: r for r in await grid_rows(cid, kind, period)})
 
+    kinds = {m.meter_id: str(m.kind) for m in owned.values()}
     answers: list[s.ItemResult] = []
     writes: list[ReadingWrite] = []
     for item in data.items:
@@ -117,7 +120,12 @@ async def submit(principal: Principal, data: s.SubmitReadings) -> s.SubmitResult
                                        item.confirm_anomaly))
         else:
             answer.status = str(row.status)  # already stored exactly so
-    results = await write_readings(principal.user_id, period, writes)
+    results = await write_readings(principal.user_id, period, writes, AuditChannel.api)
+    for i, kind in enumerate(sorted(set(kinds.values()))):  # the metrics count per kind
+        count_writes(kind, WriteResults({mid: r for mid, r in results.items()
+                                         if kinds[mid] == kind},
+                                        receipts=results.receipts if i == 0 else []),
+                     AuditChannel.api)
     for item, answer in zip(data.items, answers, strict=True):
         result = results.get(owned[item.meter_id].meter_id)
         if result is None:
@@ -145,7 +153,7 @@ class ReadingsApi(Controller):
         """This period's reading of every meter of that kind that has one."""
         found = await own_contract(principal, contract)
         rows = await grid_rows(found.id, kind, api_period(period))
-        return [s.Reading(r.code, period, r.value, r.read_on, str(r.status), r.reject_reason)
+        return [s.Reading(r.code, period, float(r.value), r.read_on, str(r.status), r.reject_reason)
                 for r in rows if r.value is not None]
 
     @post("/", guards=[requires_submit_scope], status_code=200,

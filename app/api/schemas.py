@@ -27,7 +27,7 @@ class Contract(Struct):
 
 class PreviousReading(Struct):
     period: str
-    value: Decimal
+    value: float  # m³ (cold: whole, hot: up to 3 decimals)
     date: dt.date
 
 
@@ -56,8 +56,12 @@ class Windows(Struct):
 
 class ReadingItem(Struct, forbid_unknown_fields=True):
     meter_id: BillingId
-    value: Annotated[Decimal, Meta(description="m³: whole for cold meters, up to 3 decimals "
-                                               "for hot-water discharge volumes")]
+    # Decimal: msgspec keeps the JSON number's digits exactly as sent (no float rounding);
+    # the document says "number", which is what integrators send (a numeric string is also
+    # accepted).
+    value: Annotated[Decimal, Meta(extra_json_schema={
+        "description": "m³: whole for cold meters, up to 3 decimals for hot-water discharge "
+                       "volumes", "extra": {"type": "number"}})]
     date: Annotated[dt.date, Meta(description="Reading date, ISO YYYY-MM-DD")]
     confirm_rollover: bool = False
     confirm_anomaly: bool = False
@@ -89,7 +93,7 @@ class SubmitResult(Struct):
 class Reading(Struct):
     meter_id: int
     period: str
-    value: Decimal
+    value: float  # m³
     date: dt.date
     status: Literal["draft", "transmitted", "accepted", "rejected"]
     reason: str | None

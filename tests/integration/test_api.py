@@ -270,8 +270,9 @@ async def test_transmit_writes_like_the_grid_with_receipt_and_audit(api, demo_db
     for m in meters[1:4]:
         [row] = await live(m["id"])
         assert row["status"] == "transmitted" and row["value"] == m["previous"] + 4
-    audit = await db.fetch("SELECT action, changed_by FROM reading_audit")
+    audit = await db.fetch("SELECT action, changed_by, channel FROM reading_audit")
     assert [a["action"] for a in audit] == ["transmit"] * 3
+    assert {a["channel"] for a in audit} == {"api"}
     assert {a["changed_by"] for a in audit} == {demo_db["subscriber"]}
     lines = await db.fetchval(
         "SELECT count(*) FROM receipt_line l JOIN receipt r ON r.id = l.receipt "

@@ -113,7 +113,8 @@ async def through_grid(client, case: Case, meter: dict, value: str, action: str 
     page = response.text
     row = re.search(rf'<tr id="row-{mid}"( class="row-(\w+)")?.*?</tr>', page, re.S)
     cell = row.group(0)
-    texts = re.findall(r'<span class="(?:field-error|row-note)">(.*?)</span>', cell, re.S)
+    texts = [t for t in re.findall(r'<span class="(?:field-error|row-note)"[^>]*>(.*?)</span>',
+                                   cell, re.S) if t.strip()]
     for code in ("rollover", "anomaly"):
         question = re.search(r'<span class="row-question">([^<]*)</span>\s*<label class="confirm">'
                              rf'<input type="checkbox" id="{code}-{mid}"[^>]*?( checked)?>',
@@ -126,8 +127,8 @@ async def through_grid(client, case: Case, meter: dict, value: str, action: str 
             "AND status <> 'rejected'", mid, month_start(today()))
         return stored, [html.unescape(t.strip()) for t in texts]
     if row.group(2) is None and response.status_code == 422:  # the window refused the grid
-        message = re.search(r'id="grid-message"[^>]*>(.*?)</', page, re.S)
-        texts.insert(0, message.group(1) if message else "?")
+        reason = re.search(r'id="transmit-reason">(.*?)</', page, re.S)
+        texts.insert(0, reason.group(1) if reason else "?")
     verdict = "refused" if response.status_code == 422 or row.group(2) == "error" else "?"
     return verdict, [html.unescape(t.strip()) for t in texts]
 

@@ -16,6 +16,7 @@ styles (the CSP allows neither: pygal, for one, ships both).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -185,7 +186,8 @@ def chart_layout(months: Sequence[HistoryMonth], baseline: AnomalyBaseline | Non
     if baseline is not None:
         peak = max(peak, baseline.threshold)
     step = nice_step(peak)
-    ceiling = step * max(1, -(-peak // step))  # the first grid line at or above the peak
+    # the first grid line at or above the peak (math.ceil: Decimal's // truncates toward 0)
+    ceiling = step * max(1, math.ceil(peak / step))
 
     def y_of(value: Decimal) -> float:
         return round(bottom - float(value / ceiling) * (bottom - top), 1)

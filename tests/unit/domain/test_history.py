@@ -148,3 +148,15 @@ def test_chart_scale_reaches_the_3x_line_above_every_bar():
     assert chart.ticks[-1][1] >= Decimal(30)
     assert chart.top <= chart.threshold_y
     assert all(chart.top <= b.y <= chart.bottom for b in chart.bars)
+
+
+@pytest.mark.parametrize(("peak", "last_tick"), [
+    (248, 300), (200, 200), (201, 300), (3, 3), (0, 1), (45, 60),
+])
+def test_the_y_grid_reaches_the_highest_bar(peak, last_tick):
+    """Every bar stays inside the plot: the last grid line is at or above the peak."""
+    rows = readings((1, 1000, A), (2, 1000 + peak, T))
+    chart = chart_layout(consumption_series("cold", 5, rows, [p(2)]), None)
+    assert chart.ticks[-1][1] == last_tick
+    [bar] = chart.bars
+    assert chart.top <= bar.y <= chart.bottom

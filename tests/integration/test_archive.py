@@ -32,7 +32,8 @@ def dmy(d: date) -> str:
 
 async def test_archive_needs_login(client):
     response = await client.get("/archive")
-    assert response.status_code == 303 and response.headers["location"] == "/"
+    # to the login block, which brings the user back here afterwards
+    assert response.status_code == 303 and response.headers["location"] == "/?next=%2Farchive"
 
 
 async def test_archive_shows_accepted_cold_readings_grouped_newest_first(client, demo_db):

@@ -191,7 +191,7 @@ async def test_throttle_after_ten_failures_blocks_without_lookup(client, new_use
 
 async def test_connect_needs_login(client, demo_db):
     r = await client.get("/connect")
-    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert r.status_code == 303 and r.headers["location"] == "/?next=%2Fconnect"
 
 
 # ---------------------------------------------------------------- «Мои договора»

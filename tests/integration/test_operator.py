@@ -15,7 +15,8 @@ OPERATOR = ("operator@izhvodokanal.example", "operpass2026")
 
 async def test_subscriber_gets_403_and_anonymous_goes_to_login(client, demo_db):
     anonymous = await client.get("/operator")
-    assert anonymous.status_code == 303 and anonymous.headers["location"] == "/"
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/?next=%2Foperator"
     await login(client)
     page = await client.get("/operator")
     assert page.status_code == 403

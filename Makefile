@@ -39,7 +39,7 @@ test: $(STAMP) $(CATALOGS) browser nginx ## unit, integration and end-to-end tes
 test-fast: $(STAMP) $(CATALOGS) ## unit tests only
 	$(PY) -m pytest tests/unit -q
 
-bench: $(STAMP) $(CATALOGS) ## month-end load benchmark; writes var/bench/ (BENCH_FULL=1: longer)
+bench: $(STAMP) $(CATALOGS) nginx ## month-end load benchmark; writes var/bench/ (BENCH_FULL=1: longer)
 	$(PY) -m bench run $(if $(BENCH_FULL),--full,) $(BENCH_ARGS)
 
 i18n: $(STAMP) ## extract messages, update catalogs, compile them

@@ -686,6 +686,13 @@ async def scenario_upload(bench) -> None:
 
 # ---------------------------------------------------------------- runner
 
+
+async def scenario_nginx(bench) -> None:
+    from bench.scale_out import scenario_nginx as run  # imports this module: load it late
+
+    await run(bench)
+
+
 SCENARIOS = {
     "login": scenario_login,
     "home": scenario_home,
@@ -699,6 +706,7 @@ SCENARIOS = {
     "dashboard": scenario_dashboard,
     "surge": scenario_surge,
     "progress": scenario_progress,
+    "nginx": scenario_nginx,  # bench/scale_out.py: deploy/'s nginx + 1 and 2 serve processes
 }
 
 

@@ -46,7 +46,7 @@ from tests.helpers import ROOT, RUN_ID, VAR_DIR, free_port
 pytestmark = [pytest.mark.slow, pytest.mark.fault]
 
 SCALE = 0.02  # 200 contracts, 800 meters (bench/data.py's skew), 24 months of history
-USERS = 12  # each logged-in user transmits for several organizations (logins cost argon2)
+USERS = 8  # each logged-in user transmits for several organizations (logins cost argon2)
 CONNECTIONS = 16
 PERIOD_TEXT = data.CURRENT_PERIOD.strftime("%Y-%m")
 TODAY_TEXT = data.BENCH_TODAY.strftime("%d.%m.%Y")
@@ -137,12 +137,14 @@ def deployment(dataset):
     proxy = CuttableProxy(target, work / "proxy.log")
     db_name = urlsplit(url).path.lstrip("/")
     ports = [free_port(), free_port()]
+    listen = f"127.0.0.1:{free_port()}"
     env_file = work / "env"
     env_file.write_text("\n".join([
         f"DATABASE_URL=postgresql://{credentials}@127.0.0.1:{proxy.port}/{db_name}",
         f"REDIS_URL={os.environ['REDIS_URL']}",
         "SECRET_KEY=scale-out-" + RUN_ID,
         "HOST=127.0.0.1",
+        f"BASE_URL=http://{listen}",  # the address users reach: nginx's
         "WEB_WORKERS=1",
         "FORWARDED_ALLOW_IPS=127.0.0.1",
         "APP_TODAY=" + data.BENCH_TODAY.isoformat(),
@@ -151,7 +153,7 @@ def deployment(dataset):
     ]) + "\n")
     values = {"PORTAL_USER": "root", "PORTAL_ROOT": str(ROOT), "PORTAL_ENV_FILE": str(env_file),
               "PORTAL_VAR_DIR": str(work / "var"), "PORTAL_METRICS_DIR": str(work / "metrics"),
-              "PORTAL_LISTEN": f"127.0.0.1:{free_port()}",
+              "PORTAL_LISTEN": listen,
               "PORTAL_WEB_1": f"127.0.0.1:{ports[0]}", "PORTAL_WEB_2": f"127.0.0.1:{ports[1]}"}
     base_env = {k: v for k, v in os.environ.items()
                 if k not in ("DATABASE_URL", "REDIS_URL", "VAR_DIR", "SECRET_KEY")}

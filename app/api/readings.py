@@ -32,7 +32,13 @@ from app.queries import api_tokens
 from app.queries.api_reads import meters_by_codes
 from app.queries.api_tokens import Principal
 from app.queries.contracts import user_contracts
-from app.queries.readings import ReadingWrite, WriteResults, grid_rows, write_readings
+from app.queries.readings import (
+    ReadingWrite,
+    WriteResults,
+    grid_rows,
+    grid_rows_of_meters,
+    write_readings,
+)
 from app.queries.windows import windows_of_contracts
 from app.settings import today
 
@@ -80,9 +86,7 @@ async def submit(principal: Principal, data: s.SubmitReadings) -> s.SubmitResult
     windows = await windows_of_contracts(
         [(cid, kind, GRIDS[kind].deadline_day(contracts[cid])) for cid, kind in groups],
         [period])
-    rows = {}
-    for cid, kind in groups:
-        rows.update({r.meter_id: r for r in await grid_rows(cid, kind, period)})
+    rows = await grid_rows_of_meters([m.meter_id for m in owned.values()], period)
 
     kinds = {m.meter_id: str(m.kind) for m in owned.values()}
     answers: list[s.ItemResult] = []

@@ -22,7 +22,8 @@ ACCEPTED, REJECTED = ReadingStatus.accepted, ReadingStatus.rejected
 TRANSMITTED = ReadingStatus.transmitted
 
 # Accepted values of earlier periods: MAX_HISTORY + 1 values give MAX_HISTORY consumptions.
-GRID_SQL = f"""
+def _grid_sql(where: str, period: str) -> str:
+    return f"""
 SELECT m.id AS meter_id, m.billing_id AS code, m.serial, m.model, m.address,
        m.verification_due, m.digits,
        hist.values AS history, hist.last_read_on AS previous_read_on,
@@ -34,19 +35,25 @@ LEFT JOIN LATERAL (
     SELECT array_agg(h.value ORDER BY h.period DESC) AS values,
            (array_agg(h.read_on ORDER BY h.period DESC))[1] AS last_read_on
     FROM (SELECT r.value, r.read_on, r.period FROM reading r
-          WHERE r.meter = m.id AND r.status = '{ACCEPTED}' AND r.period < $3
+          WHERE r.meter = m.id AND r.status = '{ACCEPTED}' AND r.period < {period}
           ORDER BY r.period DESC LIMIT {MAX_HISTORY + 1}) h
 ) hist ON true
 LEFT JOIN LATERAL (
     SELECT r.id, r.value, r.read_on, r.status, r.reject_reason,
            r.rollover_confirmed, r.anomaly_confirmed, r.batch
-    FROM reading r WHERE r.meter = m.id AND r.period = $3
+    FROM reading r WHERE r.meter = m.id AND r.period = {period}
     ORDER BY (r.status <> '{REJECTED}') DESC, r.updated_at DESC, r.id DESC LIMIT 1
 ) cur ON true
-WHERE p.contract = $1 AND m.kind = $2 AND m.active AND ($4::int IS NULL OR m.id = $4)
+WHERE {where}
 -- billing order within a point: natural («кв 2» before «кв 10»), unlike the address text
 ORDER BY p.address, m.billing_id, m.id
 """
+
+
+GRID_SQL = _grid_sql(
+    "p.contract = $1 AND m.kind = $2 AND m.active AND ($4::int IS NULL OR m.id = $4)", "$3")
+# The same rows for meters of any contracts and kinds (the API's items), in one round trip.
+METERS_GRID_SQL = _grid_sql("m.id = ANY($1::int[]) AND m.active", "$2")
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,12 @@ async def grid_rows(
     accepted history and this period's reading — or only `meter_id` if it belongs there."""
     rows = await db.fetch(GRID_SQL, contract_id, kind, period, meter_id)
     return [GridRow(**dict(r)) for r in rows]
+
+
+async def grid_rows_of_meters(meter_ids: list[int], period: date) -> dict[int, GridRow]:
+    """`grid_rows` of these active meters (already known to be the user's), by meter id."""
+    rows = await db.fetch(METERS_GRID_SQL, meter_ids, period)
+    return {r["meter_id"]: GridRow(**dict(r)) for r in rows}
 
 
 @dataclass(frozen=True)

@@ -421,6 +421,8 @@ async def reset_portal_data(url: str) -> None:
         async with conn.transaction():
             await conn.execute("DELETE FROM receipt_line")  # receipts point at the readings
             await conn.execute("DELETE FROM receipt")
+            await conn.execute("DELETE FROM api_idempotency")
+            await conn.execute("DELETE FROM api_token")  # the api scenario makes its own
             await conn.execute("DELETE FROM reading_audit")
             await conn.execute("DELETE FROM reading WHERE source <> 'billing'")
             await conn.execute("DELETE FROM billing_batch")

@@ -277,6 +277,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     accepting and lets in-flight requests finish (up to GRACEFUL_SHUTDOWN_SECONDS)."""
     require_production_urls("serve")
     metrics_dir()
+    os.environ.setdefault("PICCOLO_CONF", "app.piccolo_conf")  # Piccolo's table queries
     import uvicorn
 
     settings = get_settings()
@@ -299,6 +300,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     interrupted; every job is safe to run twice)."""
     require_production_urls("worker")
     metrics_dir()
+    os.environ.setdefault("PICCOLO_CONF", "app.piccolo_conf")  # Piccolo's table queries
     from arq.worker import run_worker
 
     from app.worker import WorkerSettings

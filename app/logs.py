@@ -23,6 +23,7 @@ import uuid
 from typing import Any
 
 import structlog
+import structlog.tracebacks
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -39,6 +40,7 @@ def json_logs() -> bool:
 
 
 def _redact(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    event.pop("color_message", None)  # uvicorn's copy of the message with terminal colours
     for key in event:
         if key not in ("event", "logger", "level") and _SECRET_KEYS.search(key):
             event[key] = "[redacted]"
@@ -60,7 +62,10 @@ def formatter() -> logging.Formatter:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             _redact,
-            structlog.processors.dict_tracebacks,
+            # Tracebacks as structured frames WITHOUT their local variables: locals hold the
+            # request's path, tokens, CSRF token and session id (dict_tracebacks shows them).
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)),
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
     )

@@ -156,7 +156,7 @@ def deployment(dataset):
               "PORTAL_LISTEN": listen,
               "PORTAL_WEB_1": f"127.0.0.1:{ports[0]}", "PORTAL_WEB_2": f"127.0.0.1:{ports[1]}"}
     base_env = {k: v for k, v in os.environ.items()
-                if k not in ("DATABASE_URL", "REDIS_URL", "VAR_DIR", "SECRET_KEY")}
+                if k not in ("DATABASE_URL", "REDIS_URL", "VAR_DIR", "SECRET_KEY", "PICCOLO_CONF")}
     webs = [UnitProcess(WEB_UNIT, values, str(port), work / f"web-{port}.log", base_env)
             for port in ports]
     worker = UnitProcess(WORKER_UNIT, values, "1", work / "worker-1.log", base_env)

@@ -47,7 +47,9 @@ class Production:
         self.url = f"http://127.0.0.1:{self.port}"
         self.dir = VAR_DIR / f"prod-{name}"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.env = {**os.environ, "VAR_DIR": str(VAR_DIR), "PORT": str(self.port),
+        # As systemd starts it: no PICCOLO_CONF (the tests' conftest sets one).
+        inherited = {k: v for k, v in os.environ.items() if k != "PICCOLO_CONF"}
+        self.env = {**inherited, "VAR_DIR": str(VAR_DIR), "PORT": str(self.port),
                     "HOST": "127.0.0.1", "WEB_WORKERS": str(workers), "BASE_URL": self.url,
                     "PROMETHEUS_MULTIPROC_DIR": str(self.dir / "metrics"), **env}
         self.with_worker = with_worker

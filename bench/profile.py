@@ -22,6 +22,9 @@ def register(sub) -> None:
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--requests", type=int, default=200)
     p.add_argument("--htmx", action="store_true", help="send it as an htmx request")
+    p.add_argument("--email", default=None,
+                   help="log in as this bench user (default the grid's; the dashboard "
+                        "scenario's 50-contract user: bench-dashboard@bench.example)")
     p.add_argument("--upload", action="store_true",
                    help="profile the upload scenario instead: a 10 000-row XLSX posted to "
                         "the 10 000-meter contract's grid (PATH ignored; use --requests 3)")
@@ -71,15 +74,16 @@ async def profile(args) -> int:
     warmup = 1 if args.upload else 10
     try:
         if not args.upload:
-            await vu.login(data.GRID_EMAIL, data.PASSWORD)
+            await vu.login(args.email or data.GRID_EMAIL, data.PASSWORD)
         for _ in range(warmup):
             response = await send()
             if response.status_code != 200:
                 print(f"{args.path}: HTTP {response.status_code}")
                 return 1
         t = time.perf_counter()
-        for _ in range(args.requests):
-            await send()
+        with StatementCounter() as statements:
+            for _ in range(args.requests):
+                await send()
         per_request = (time.perf_counter() - t) / args.requests * 1000
         profiler = Profiler(interval=0.0005 if not args.upload else 0.002,
                             async_mode="enabled")
@@ -95,9 +99,38 @@ async def profile(args) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(profiler.output_html())
     print(profiler.output_text(unicode=True, color=False, show_all=False))
-    print(f"{args.path}: {per_request:.1f} ms per request in-process "
+    print(f"{args.path}: {per_request:.1f} ms per request in-process, "
+          f"{statements.count / args.requests:.1f} SQL statements per request "
           f"({len(response.content)} bytes); profile written to {out}")
     return 0
+
+
+class StatementCounter:
+    """Counts the SQL statements asyncpg sends (fetch*/execute with arguments go through
+    Connection._execute; a plain execute is counted unless it is the pool's reset query)."""
+
+    def __enter__(self) -> StatementCounter:
+        from asyncpg.connection import Connection
+
+        self.count = 0
+        self._saved = saved_execute, saved_plain = Connection._execute, Connection.execute
+
+        async def _execute(conn, query, *args, **kwargs):
+            self.count += 1
+            return await saved_execute(conn, query, *args, **kwargs)
+
+        async def execute(conn, query, *args, **kwargs):
+            if not args and query != conn.get_reset_query():
+                self.count += 1
+            return await saved_plain(conn, query, *args, **kwargs)
+
+        Connection._execute, Connection.execute = _execute, execute
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from asyncpg.connection import Connection
+
+        Connection._execute, Connection.execute = self._saved
 
 
 async def upload_request(vu):

@@ -22,6 +22,7 @@ its own — so the common build is not slowed and existing datasets need no rebu
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
 import logging
 import math
@@ -34,6 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import asyncpg
 from stdnum.ru import inn as stdnum_inn
@@ -456,12 +458,52 @@ def create_bench_database(scale: float, users: int, *, name: str | None = None,
     return url, {"scale": scale, **counts.as_dict()}
 
 
+def write_directory(directory: Path, scale: float, seed: int = 2026) -> dict[str, int]:
+    """The same dataset as billing's six CSV files (SPEC §6), for importing it the way an
+    operator would (`import-billing DIR`, «Загрузка данных биллинга»); rows per file."""
+    ds = build_dataset(scale, seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    counterparty = {cid: bid for cid, bid, _name, _inn in ds.counterparties}
+    contract = {c[0]: c[1] for c in ds.contracts}
+    point = {p[0]: p[1] for p in ds.points}
+    meter = {m[0]: m[1] for m in ds.meters}
+    rows: dict[str, list[list]] = {
+        "counterparties.csv": [[bid, name, inn] for _cid, bid, name, inn in ds.counterparties],
+        "contracts.csv": [[c[1], c[2], counterparty[c[4]], c[5].isoformat(), c[6], c[7]]
+                          for c in ds.contracts],
+        "points.csv": [[p[1], contract[p[2]], p[3]] for p in ds.points],
+        "meters.csv": [[m[1], point[m[2]], m[3], m[4], m[5], m[6].isoformat(), m[7], m[8]]
+                       for m in ds.meters],
+        "readings.csv": [], "volumes.csv": [],
+    }
+    kinds = {m[0]: m[8] for m in ds.meters}
+    for record in history_records(ds, seed):
+        _rid, mid, period, value, read_on = record[:5]
+        name = "readings.csv" if kinds[mid] == "cold" else "volumes.csv"
+        rows[name].append([meter[mid], f"{period:%Y-%m}", f"{value}", read_on.isoformat()])
+    headers = {"counterparties.csv": "id;name;inn",
+               "contracts.csv": "id;number;counterparty_id;signed_on;deadline_day;"
+                                "discharge_deadline_day",
+               "points.csv": "id;contract_id;address",
+               "meters.csv": "id;point_id;serial;model;address;verification_due;digits;kind",
+               "readings.csv": "meter_id;period;value;read_on",
+               "volumes.csv": "meter_id;period;volume;read_on"}
+    for name, lines in rows.items():
+        with (directory / name).open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, delimiter=";", lineterminator="\n")
+            fh.write(headers[name] + "\n")
+            writer.writerows(lines)
+    return {name: len(lines) for name, lines in rows.items()}
+
+
 def register(sub) -> None:
     p = sub.add_parser("data", help="generate the benchmark dataset (its own database)")
     p.add_argument("--scale", type=float, default=1.0,
                    help="1 = 10 000 contracts, 40 000 meters, ≈1 M readings (fractions allowed)")
     p.add_argument("--users", type=int, default=200, help="subscriber users linked to contracts")
     p.add_argument("--db", default=None, help="database name (default water_portal_bench_<scale>)")
+    p.add_argument("--csv", type=Path, default=None, metavar="DIR",
+                   help="write the dataset as billing's six CSV files into DIR instead")
     p.set_defaults(func=cmd_bench_data)
 
 
@@ -469,6 +511,10 @@ def cmd_bench_data(args) -> int:
     if args.scale <= 0:
         print("error: --scale must be > 0", file=sys.stderr)
         return 2
+    if args.csv is not None:
+        counts = write_directory(args.csv, args.scale)
+        print(f"{args.csv}: " + ", ".join(f"{name} {n}" for name, n in counts.items()))
+        return 0
     url, meta = create_bench_database(args.scale, args.users, name=args.db)
     from devstack.embedded import _database_of
 

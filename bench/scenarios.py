@@ -16,6 +16,7 @@ import asyncpg
 
 from bench import data
 from bench.api_scenario import scenario_api
+from bench.billing_import import scenario_import
 from bench.dashboard import scenario_dashboard
 from bench.driver import (
     DriverError,
@@ -707,6 +708,7 @@ SCENARIOS = {
     "surge": scenario_surge,
     "progress": scenario_progress,
     "nginx": scenario_nginx,  # bench/scale_out.py: deploy/'s nginx + 1 and 2 serve processes
+    "import": scenario_import,
 }
 
 

@@ -1,6 +1,7 @@
 """«Журнал»: a reading changed through each channel there is — the grid, a spreadsheet
-upload into the grid, billing's answer — shows in the journal with who, when, old → new and
-the channel, and in the reading's full history; account events with their filters."""
+upload into the grid, the JSON API, billing's answer — shows in the journal with who, when,
+old → new and the channel, and in the reading's full history; account events with their
+filters."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import re
 
 from app import db
 from app.billing.refresh import refresh_archive
+from app.domain.calendar import month_start, period_value
+from app.settings import today
 from tests.helpers import login, post_form
+from tests.integration.test_api import bearer, store_token
 from tests.integration.test_readings import meters, row_values, submit
 from tests.integration.test_spreadsheet_upload import upload
 
@@ -16,10 +20,10 @@ OPERATOR = ("operator@izhvodokanal.example", "operpass2026")
 HTMX = {"HX-Request": "true"}
 
 
-async def test_reading_changed_by_grid_upload_and_billing(client, demo_db):
+async def test_reading_changed_by_grid_upload_api_and_billing(client, demo_db):
     meter = (await meters())[0]
     code = await db.fetchval("SELECT billing_id FROM meter WHERE id = $1", meter["id"])
-    first, second = int(meter["previous"]) + 2, int(meter["previous"]) + 4
+    first, second, third = (int(meter["previous"]) + n for n in (2, 4, 6))
     await login(client)
     r = await post_form(client, "/readings/cold",
                         submit("save", meter["contract"], **row_values(meter, str(first))),
@@ -33,6 +37,12 @@ async def test_reading_changed_by_grid_upload_and_billing(client, demo_db):
         **submit("transmit", meter["contract"], **row_values(meter, str(second))),
         "channel": "upload"}, headers=HTMX)
     assert r.status_code == 200
+    # An accounting system corrects it through the API.
+    token = await store_token(demo_db["subscriber"])
+    r = await client.post("/api/v1/readings", headers=bearer(token), json={
+        "period": period_value(month_start(today())), "transmit": True,
+        "items": [{"meter_id": code, "value": third, "date": today().isoformat()}]})
+    assert r.status_code == 200 and r.json()["items"][0]["status"] == "transmitted", r.text
     await refresh_archive()  # billing answers: accepted
 
     rows = await db.fetch(
@@ -40,23 +50,24 @@ async def test_reading_changed_by_grid_upload_and_billing(client, demo_db):
            JOIN reading r ON r.id = a.reading WHERE r.meter = $1 ORDER BY a.id""", meter["id"])
     assert [(r["channel"], int(r["new_value"]), r["new_status"]) for r in rows] == [
         ("grid", first, "draft"), ("upload", second, "transmitted"),
-        ("billing", second, "accepted")]
+        ("api", third, "transmitted"), ("billing", third, "accepted")]
 
     await client.post("/logout", data={"_csrf_token": client.cookies.get("csrftoken")})
     await login(client, *OPERATOR)
     page = await client.get("/operator/journal", params={"meter": str(code)})
     assert page.status_code == 200
     entries = re.findall(r'<tr class="journal-reading".*?</tr>', page.text, re.S)
-    assert len(entries) == 3
-    newest, middle, oldest = entries  # newest first
+    assert len(entries) == 4
+    newest, by_api, middle, oldest = entries  # newest first
     assert "биллинг" in newest and "accepted" in newest
+    assert "API" in by_api and "demo@izhvodokanal.example" in by_api
     assert "файл" in middle and "demo@izhvodokanal.example" in middle
     assert "таблица" in oldest and f"{first},000" in oldest.replace("\xa0", "")
     reading = re.search(r'data-reading="(\d+)"', newest).group(1)
     history = await client.get(f"/operator/journal/readings/{reading}")
     assert history.status_code == 200
     cells = re.findall(r'<tr data-channel="(\w*)">', history.text)
-    assert cells == ["grid", "upload", "billing"]  # oldest first
+    assert cells == ["grid", "upload", "api", "billing"]  # oldest first
     assert (await client.get("/operator/journal/readings/999999")).status_code == 404
 
 

@@ -116,3 +116,17 @@ async def test_subscriber_403(client, demo_db):
     r = await post_form(client, f"/operator/users/{demo_db['operator']}/block")
     assert r.status_code == 403
     assert await db.fetchval("SELECT bool_and(is_active) FROM portal_user")
+
+
+async def test_blocked_users_api_tokens_stop_working(client, demo_db):
+    from tests.integration.test_api import bearer, store_token
+
+    token = await store_token(demo_db["subscriber"])
+    assert (await client.get("/api/v1/contracts", headers=bearer(token))).status_code == 200
+    await login(client, *OPERATOR)
+    await post_form(client, f"/operator/users/{demo_db['subscriber']}/block")
+    refused = await client.get("/api/v1/contracts", headers=bearer(token))
+    assert refused.status_code == 401
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    await post_form(client, f"/operator/users/{demo_db['subscriber']}/unblock")
+    assert (await client.get("/api/v1/contracts", headers=bearer(token))).status_code == 200

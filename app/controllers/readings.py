@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from litestar import Controller, Request, Response, get, post
@@ -32,7 +32,7 @@ from app.domain.grid import (
     window_text,
 )
 from app.domain.vocabulary import AuditChannel, ReadingStatus
-from app.domain.writes import REFUSAL_NOTES
+from app.domain.writes import REFUSAL_NOTES, WriteOutcome
 from app.i18n import current_locale, format_date, format_number
 from app.i18n import format_period as period_label
 from app.i18n import gettext as _
@@ -240,6 +240,11 @@ def settle_views(views: list[RowView], results: dict[int, WriteResult]) -> None:
         if result is None:
             continue
         view.row = view.row.settled(result.stored)
+        if result.outcome is WriteOutcome.written:
+            # The write stored the row's ticks too: a redraw «as stored» (page_context) must
+            # keep «Да, счётчик прошёл через ноль» ticked, or the next transmit is refused.
+            view.row = replace(view.row, rollover_confirmed=view.typed.confirm_rollover,
+                               anomaly_confirmed=view.typed.confirm_anomaly)
         if result.outcome.ok:
             view.state = "ok"
         else:

@@ -12,6 +12,7 @@ from litestar.enums import MediaType
 from litestar.utils.scope.state import ScopeState
 
 from app import i18n
+from app.domain import passwords
 from app.settings import ROOT, today
 
 
@@ -27,6 +28,8 @@ def environment() -> Environment:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
     env.filters.update(date=i18n.format_date, m3=i18n.format_m3, period=i18n.format_period,
                        datetime=i18n.format_datetime, number=i18n.format_number)
+    # shown beside every new-password field before the first attempt (issue 19)
+    env.globals["password_min_length"] = passwords.MIN_LENGTH
     return env
 
 

@@ -22,4 +22,26 @@
     var box = document.getElementById("request-error");
     if (box && event.detail.successful) box.hidden = true;
   });
+  // Focus after an htmx swap (issue 19 item 8). The answer marks where focus goes with
+  // `autofocus` (an error summary, the first invalid field, a result or a status line) and
+  // htmx focuses it. Whatever else leaves focus on <body> — the focused element was
+  // swapped away — lands on <main> (tabindex=-1), so the next Tab continues in the content,
+  // never from the top of the page.
+  document.addEventListener("htmx:afterSettle", function () {
+    window.setTimeout(function () {
+      var active = document.activeElement;
+      if (active && active !== document.body && document.contains(active)) return;
+      var main = document.getElementById("main");
+      if (main) main.focus({ preventScroll: true });
+    }, 0);
+  });
+
+  // Phones: the menu is one line that scrolls sideways; show its current item.
+  document.addEventListener("DOMContentLoaded", function () {
+    var current = document.querySelector("nav.menu [aria-current=page]");
+    var menu = current && current.parentElement;
+    if (menu && menu.scrollWidth > menu.clientWidth) {
+      menu.scrollLeft = current.offsetLeft - (menu.clientWidth - current.offsetWidth) / 2;
+    }
+  });
 })();

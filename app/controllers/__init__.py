@@ -12,6 +12,7 @@ def route_handlers() -> list:
     from app.controllers.operator_journal import JournalController
     from app.controllers.operator_progress import TransmissionProgressController
     from app.controllers.operator_users import UsersController
+    from app.controllers.pages import PagesController
     from app.controllers.profile import (
         CalendarFeedController,
         EmailConfirmController,
@@ -26,4 +27,4 @@ def route_handlers() -> list:
             CalendarFeedController, GridFilesController, ReceiptsController,
             UnsubscribeController, BillingImportController,
             TransmissionProgressController, UsersController, JournalController,
-            MetersController]
+            MetersController, PagesController]

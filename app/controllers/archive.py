@@ -24,7 +24,7 @@ from app.archive_export import (
 )
 from app.controllers._forms import clean_text
 from app.controllers._scope import owned_or_404
-from app.domain.readings import ReadingError, parse_reading_date
+from app.domain.readings import ReadingError, consumption_since, parse_reading_date
 from app.domain.vocabulary import MeterKind
 from app.i18n import gettext as _
 from app.queries.archive import (
@@ -102,6 +102,7 @@ async def parse_archive_query(request: Request) -> ArchiveQuery:
         "kind": params.get("kind") if params.get("kind") in set(MeterKind) else MeterKind.cold,
         "date_from": clean_text(params.get("date_from"), 20),
         "date_to": clean_text(params.get("date_to"), 20),
+        "serial": clean_text(params.get("serial"), 40),
     }
     contracts = await user_contracts(user.id)
     contract = (owned_or_404(await contract_for_user(user.id, form["contract"]))
@@ -109,7 +110,7 @@ async def parse_archive_query(request: Request) -> ArchiveQuery:
     points = await user_points(user.id, contract.id if contract else None)
     point_id = None
     if form["point"]:
-        # another organization's point, or no such point: 404
+        # another organization's point, a point of another contract, or no such point: 404
         point_id = owned_or_404(next((p.id for p in points if str(p.id) == form["point"]),
                                      None))
     errors: dict[str, str] = {}
@@ -123,7 +124,7 @@ async def parse_archive_query(request: Request) -> ArchiveQuery:
     return ArchiveQuery(
         form, contracts, contract, points, errors,
         ArchiveFilter(user.id, contract.id if contract else None, point_id, form["kind"],
-                      date_from, date_to))
+                      date_from, date_to, form["serial"]))
 
 
 def export_filename(q: ArchiveQuery, extension: str) -> str:
@@ -158,6 +159,11 @@ def archive_screen(request: Request, q: ArchiveQuery, rows: list, total: int,
         "pages": pages,
         "page_links": [(n, archive_url(form, n) if n else None)
                        for n in page_numbers(min(page, pages), pages)],
+        "previous_url": archive_url(form, page - 1) if page > 1 else None,
+        "next_url": archive_url(form, page + 1) if page < pages else None,
+        "consumptions": {r.reading_id: consumption_since(r.value, r.previous_value, r.digits)
+                         for r in rows} if form["kind"] == MeterKind.cold else {},
+        "refresh_minutes": request.app.state.settings.archive_refresh_minutes,
         "reset_url": archive_url({"contract": form["contract"], "kind": form["kind"]}),
         "export_xlsx_url": archive_url(form, path="/archive/export.xlsx"),
         "export_csv_url": archive_url(form, path="/archive/export.csv"),

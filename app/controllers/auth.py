@@ -22,6 +22,7 @@ from app.controllers._forms import (
     safe_next,
 )
 from app.controllers.home import dashboard_page
+from app.domain.contacts import phone_problem
 from app.errors import error_page
 from app.i18n import LOCALES
 from app.i18n import gettext as _
@@ -54,6 +55,8 @@ def _registration(data) -> tuple[dict, str, dict[str, str]]:
             errors[name] = _("Заполните это поле")
         elif len(form[name]) > REGISTER_MAX[name]:  # the column's size: else a 500
             errors[name] = _("Не более {max} символов").format(max=REGISTER_MAX[name])
+    if form["phone"] and "phone" not in errors and (problem := phone_problem(form["phone"])):
+        errors["phone"] = problem.text(_)
     if form["email"] and not EMAIL_RE.match(form["email"]):
         errors["email"] = _("Введите адрес электронной почты, например name@example.ru")
     errors.update(password_errors(password, data.get("password_confirm") or ""))
@@ -86,17 +89,20 @@ async def _authenticate(request: Request, email: str,
 
 async def _create_account(request: Request, form: dict, password: str
                           ) -> tuple[int, dict[str, str], str | None]:
-    """(status, field errors, form error) of creating the subscriber account; 201 if created."""
+    """(status, field errors, form error) of creating the subscriber account; 201 if created,
+    and then the request's session is the new user's."""
     redis = request.app.state.redis
     ip_check = (throttle.REGISTER_PER_IP, client_ip(request))
     if await throttle.is_blocked(redis, ip_check):
         return 429, {}, _("Слишком много регистраций с вашего адреса. Повторите через час.")
     await throttle.hit(redis, ip_check)
     password_hash = await asyncio.to_thread(hash_password, password)
-    if await q.register_subscriber(
-            form["email"], password_hash, form["full_name"], form["phone"], form["position"],
-            form["organization"], i18n_pick(request.cookies.get("lang"))) is None:
+    uid = await q.register_subscriber(
+        form["email"], password_hash, form["full_name"], form["phone"], form["position"],
+        form["organization"], i18n_pick(request.cookies.get("lang")))
+    if uid is None:
         return 422, {"email": _("Пользователь с таким адресом уже зарегистрирован")}, None
+    start_session(request, uid, 0)  # a new account's session generation is 0
     return 201, {}, None
 
 
@@ -187,7 +193,9 @@ class AuthController(Controller):
         if not errors:
             status, errors, error = await _create_account(request, form, password)
             if status == 201:
-                return redirect(request, "/?notice=registered")
+                # logged in at once: straight on to connecting a contract
+                flash(request, "success", _("Регистрация завершена. Вы вошли в кабинет."))
+                return redirect(request, "/connect")
         return render(request, "auth/register.html",
                       {"form": form, "errors": errors, "error": error},
                       fragment="form", status=status)

@@ -16,6 +16,7 @@ from litestar.params import FromPath
 
 from app import i18n, throttle
 from app.controllers._forms import EMAIL_RE, base_url, clean_text, password_errors, redirect
+from app.domain.contacts import phone_problem
 from app.domain.feed import FeedEvent, feed_events, feed_periods, render_ics
 from app.domain.grid import DEADLINE_FIELDS
 from app.domain.vocabulary import ApiScope, MeterKind
@@ -111,6 +112,8 @@ def _contacts_form(data) -> tuple[dict[str, str], dict[str, str]]:
             errors[name] = _("Заполните это поле")
         elif len(form[name]) > CONTACT_MAX[name]:
             errors[name] = _("Не более {max} символов").format(max=CONTACT_MAX[name])
+    if form["phone"] and "phone" not in errors and (problem := phone_problem(form["phone"])):
+        errors["phone"] = problem.text(_)
     return form, errors
 
 

@@ -237,6 +237,14 @@ def consumption_between(newer: int, older: int, digits: int) -> int:
     return newer - older if newer >= older else newer + 10**digits - older
 
 
+def consumption_since(value: Decimal, previous: Decimal | None, digits: int) -> Decimal | None:
+    """The archive's «Расход»: consumption_between a reading and the meter's previous
+    accepted one; None without a previous reading."""
+    if previous is None:
+        return None
+    return consumption_between(value, previous, digits)
+
+
 def consumptions_from_history(values: Sequence[int], digits: int) -> list[int]:
     """Consumptions between consecutive accepted readings (newest first), with rollover."""
     return [consumption_between(newer, older, digits)

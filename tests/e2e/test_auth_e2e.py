@@ -21,7 +21,7 @@ def server(live_server_factory):
 
 
 def test_register_login_and_go_to_connection_request(server, page: Page):
-    login = LoginPage(page, server.url).goto()
+    LoginPage(page, server.url).goto()
     expect(page.get_by_role("heading", name="Вход в ваш кабинет")).to_be_visible()
     page.get_by_role("link", name="Зарегистрироваться.").click()
     page.get_by_label("Адрес электронной почты").fill("e2e.user@example.ru")
@@ -33,11 +33,10 @@ def test_register_login_and_go_to_connection_request(server, page: Page):
     page.get_by_label("Наименование организации").fill("ООО «Ромашка»")
     page.get_by_label("Я даю согласие на обработку персональных данных").check()
     page.get_by_role("button", name="Зарегистрироваться").click()
-    expect(page.get_by_text("Регистрация завершена")).to_be_visible()
-    login.sign_in("e2e.user@example.ru", "e2e-password-1")
-    expect(page.get_by_text("Вы успешно авторизовались!")).to_be_visible()
-    page.get_by_role("link", name="Перейти к “Заявке на подключение”").click()
+    # logged in at once, on «Заявка на подключение» (issue 19: no second login)
+    expect(page.get_by_text("Регистрация завершена. Вы вошли в кабинет.")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/connect$"))
+    expect(page.locator(".user-name")).to_have_text("Котова Анна")
 
 
 def test_wrong_password_shows_error_and_keeps_email(server, page: Page):

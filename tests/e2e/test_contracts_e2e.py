@@ -46,7 +46,7 @@ def test_connect_then_delete_contract(server, page: Page):
     inn = inn_of(18020)
     bad_inn = inn[:-1] + str((int(inn[-1]) + 1) % 10)  # wrong check digit
     connect.submit(bad_inn, "18020/ШК")
-    expect(page.get_by_text("Неверный ИНН")).to_be_visible()
+    expect(page.locator("#e-inn")).to_contain_text("Неверный ИНН")
     expect(connect.inn).to_have_value(bad_inn)
     expect(connect.number).to_have_value("18020/ШК")
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from app import db
 from tests.helpers import create_user, login, mail_files, post_form, read_mail
 
 REG = {
@@ -18,11 +21,24 @@ REG = {
 }
 
 
-async def test_register_then_login(client, clean_db):
+async def test_register_logs_in_then_login_works(client, clean_db):
     response = await post_form(client, "/register", REG)
     assert response.status_code == 303
-    assert response.headers["location"] == "/?notice=registered"
+    assert response.headers["location"] == "/connect"  # logged in at once (issue 19)
+    page = await client.get("/connect")
+    assert page.status_code == 200
+    assert "Регистрация завершена. Вы вошли в кабинет." in page.text
+    assert "Сидоров Пётр" in page.text
+    await post_form(client, "/logout")
     await login(client, "new.user@example.ru", "long-enough-1")
+
+
+@pytest.mark.parametrize("phone", ["abc", "12345", "+7 912 000-00-00 доб", "7" * 16])
+async def test_register_refuses_what_is_not_a_phone_number(client, clean_db, phone):
+    response = await post_form(client, "/register", {**REG, "phone": phone})
+    assert response.status_code == 422
+    assert "Введите номер телефона, например +7 3412 00-00-00" in response.text
+    assert await db.fetchval("SELECT count(*) FROM portal_user") == 0
 
 
 async def test_register_keeps_values_and_reports_each_field(client, clean_db):

@@ -134,7 +134,7 @@ async def test_no_such_contract_for_this_inn_reveals_neither_half(client, new_us
         assert NOT_FOUND in r.text
         assert INVALID_INN not in r.text
     # The same text either way: nothing tells which half was wrong.
-    msg = re.compile(r'<p class="flash flash-error" role="alert">(.*?)</p>', re.S)
+    msg = re.compile(r'<p class="flash flash-error" role="alert"[^>]*>(.*?)</p>', re.S)
     assert msg.search(wrong_number.text).group(1) == msg.search(wrong_inn.text).group(1)
     assert 'value="Д-99999"' in wrong_number.text
     assert await links_of(new_user) == []

@@ -70,13 +70,14 @@ async def test_profile_in_menu_and_edit_contacts(client, demo_db):
                  "Выйти на всех устройствах", "Уведомления", "Календарь сроков",
                  "Напоминать об открытии окна передачи", "Присылать квитанцию о передаче"):
         assert text in page.text
-    r = await post_form(client, "/profile", {"full_name": "Петрова Анна", "phone": "+7 3412 11",
+    r = await post_form(client, "/profile", {"full_name": "Петрова Анна",
+                                             "phone": "+7 3412 11-22-33",
                                              "position": "Главный инженер",
                                              "organization": "ООО «Ромашка»"}, headers=HTMX)
     assert r.status_code == 200 and "Данные профиля сохранены" in r.text
     row = await user_row(DEMO_EMAIL)
     assert (row["full_name"], row["phone"], row["position"], row["organization"]) == (
-        "Петрова Анна", "+7 3412 11", "Главный инженер", "ООО «Ромашка»")
+        "Петрова Анна", "+7 3412 11-22-33", "Главный инженер", "ООО «Ромашка»")
 
 
 async def test_contacts_errors_keep_typed_values_and_change_nothing(client, demo_db):

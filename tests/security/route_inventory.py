@@ -64,6 +64,8 @@ API_SCOPE: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/v1/contracts/{contract_id:int}/windows"): {"path:contract_id": "contract"},
     ("GET", "/api/v1/readings"): {"query:contract": "contract"},
     ("POST", "/api/v1/readings"): {"body:items[].meter_id": "meter"},
+    ("GET", "/help"): "«Как снять показания»: text for everyone, linked from the footer",
+    ("GET", "/privacy"): "the privacy policy the registration consent links to",
 }
 
 # GET routes that are not HTML pages for people (JSON probes, the metrics text): the browser

@@ -92,7 +92,7 @@ async def test_hostile_registration_is_stored_as_typed_and_shown_escaped(client,
     from app import db
 
     data = {"email": "xss@example.ru", "password": "long-enough-1",
-            "password_confirm": "long-enough-1", "full_name": BREAKER, "phone": "+7 1",
+            "password_confirm": "long-enough-1", "full_name": BREAKER, "phone": "+7 912 000-00-01",
             "position": SCRIPT, "organization": "ООО \u202eабв", "consent": "yes"}
     await client.get("/")
     response = await client.post("/register", data={**data, "_csrf_token": csrf_of(client)})

@@ -10,6 +10,7 @@ from app.domain.readings import (
     ReadingError,
     check_cold_reading,
     check_volume,
+    consumption_since,
     consumptions_from_history,
     parse_cold_value,
     parse_reading_date,
@@ -315,3 +316,19 @@ def test_errors_block_even_when_confirmed():
 )
 def test_consumptions_from_history(values, digits, expected):
     assert consumptions_from_history(values, digits) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "previous", "digits", "expected", "why"),
+    [
+        ("238", "231", 5, "7", "plain difference"),
+        ("231", "231", 5, "0", "no water used"),
+        ("3", "99998", 5, "5", "rolled over past 99999 (R2)"),
+        ("5", "998", 3, "7", "rollover depends on the meter's digits"),
+        ("231", None, 5, None, "the meter's first accepted reading: nothing to compare"),
+    ],
+)
+def test_archive_consumption_since_previous(value, previous, digits, expected, why):
+    got = consumption_since(Decimal(value), None if previous is None else Decimal(previous),
+                            digits)
+    assert got == (None if expected is None else Decimal(expected)), why

@@ -45,6 +45,8 @@ PUBLIC: dict[tuple[str, str], str] = {
                                      "credential (calendar apps cannot log in); revoked → 404",
     ("GET", "/unsubscribe/{token:str}"): "unsubscribe link from a mail: a confirm page only",
     ("POST", "/unsubscribe/{token:str}"): "RFC 8058 one-click unsubscribe, signed token",
+    ("GET", "/help"): "«Как снять показания»: text for everyone, linked from the footer",
+    ("GET", "/privacy"): "the privacy policy the registration consent links to",
     ("GET", "/healthz"): "liveness probe for the proxy/orchestrator: {\"status\": \"ok\"}, no I/O",
     ("GET", "/readyz"): "readiness probe: which of PostgreSQL/Redis answers, nothing else",
     ("GET", "/metrics"): "Prometheus scrape; its own guard: loopback or the METRICS_TOKEN bearer, "
@@ -64,8 +66,6 @@ API_SCOPE: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/v1/contracts/{contract_id:int}/windows"): {"path:contract_id": "contract"},
     ("GET", "/api/v1/readings"): {"query:contract": "contract"},
     ("POST", "/api/v1/readings"): {"body:items[].meter_id": "meter"},
-    ("GET", "/help"): "«Как снять показания»: text for everyone, linked from the footer",
-    ("GET", "/privacy"): "the privacy policy the registration consent links to",
 }
 
 # GET routes that are not HTML pages for people (JSON probes, the metrics text): the browser

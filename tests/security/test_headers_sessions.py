@@ -76,6 +76,7 @@ async def test_500_page_has_headers_and_no_traceback(auth, clean_db, monkeypatch
         raise RuntimeError("secret internal detail: relation portal_user is gone")
 
     monkeypatch.setattr(auth_controller.q, "active_user_by_email", broken)
+    monkeypatch.setattr(auth_controller.q, "login_candidate", broken)  # the login's lookup
     response = await auth.login("a@example.ru", "x" * 12)
     assert response.status_code == 500
     assert "Что-то пошло не так" in response.text

@@ -183,8 +183,10 @@ def page_context(screen: Screen, views: list[RowView], **extra: object) -> dict:
     for view in views:  # what the database holds: static/grid.js tells typed from saved by it
         if view.stored is None:
             view.stored = stored_input(screen.grid, view.row)
-        if view.state == "ok":  # written: shown as stored («12,3» comes back as «12,300»)
-            view.typed = view.stored
+        if view.state == "ok":  # written: shown as stored («12,3» comes back as «12,300»),
+            # the ticked questions as ticked
+            view.typed = replace(view.stored, confirm_rollover=view.typed.confirm_rollover,
+                                 confirm_anomaly=view.typed.confirm_anomaly)
     return {
         "focus_meter": None,
         "here": grid_url(screen.grid, screen.contract, screen.period),

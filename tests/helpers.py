@@ -144,9 +144,9 @@ def mail_files() -> list[Path]:
 
 
 def read_mail(path: Path) -> tuple[str, str, str]:
-    """(to, subject, body) of a written .eml file."""
+    """(to, subject, text body) of a written .eml file; a text + HTML mail gives its text part."""
     msg = message_from_bytes(path.read_bytes(), policy=default_policy)
-    return msg["To"], msg["Subject"], msg.get_content()
+    return msg["To"], msg["Subject"], msg.get_body(preferencelist=("plain",)).get_content()
 
 
 # ---------------------------------------------------------------- sync DB access (e2e)

@@ -187,11 +187,18 @@ def print_logins() -> None:
     print(f"  operator:   {DEMO_OPERATOR[0]} / {DEMO_OPERATOR[1]}")
 
 
+def web_command(settings, workers: int) -> list[str]:
+    """uvicorn as `make run` starts it. --forwarded-allow-ips from FORWARDED_ALLOW_IPS (empty:
+    X-Forwarded-For/-Proto believed from nobody; uvicorn's own default trusts 127.0.0.1)."""
+    return [sys.executable, "-m", "uvicorn", "app.asgi:app", "--host", settings.host,
+            "--port", str(settings.port), "--workers", str(workers),
+            "--forwarded-allow-ips", settings.forwarded_allow_ips,
+            "--no-access-log", "--timeout-graceful-shutdown", "5"]
+
+
 def spawn_processes(settings, workers: int) -> list[subprocess.Popen]:
     python = sys.executable
-    web = [python, "-m", "uvicorn", "app.asgi:app", "--host", settings.host,
-           "--port", str(settings.port), "--workers", str(workers),
-           "--no-access-log", "--timeout-graceful-shutdown", "5"]
+    web = web_command(settings, workers)
     worker = [python, "-m", "arq", "app.worker.WorkerSettings"]
     env = dict(os.environ)
     return [

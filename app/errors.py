@@ -55,6 +55,7 @@ def _error_page(request: Request, exc: Exception) -> Response:
         status = 500
         log.exception("unhandled error on %s %s", request.method, _route(request), exc_info=exc)
     titles = {
+        400: _("Неверный запрос"),
         403: _("Доступ запрещён"),
         404: _("Страница не найдена"),
         413: _("Запрос слишком велик: файл должен быть не больше 5 МБ"),

@@ -72,8 +72,7 @@ def environment() -> Environment:
 
 
 def base_url() -> str:
-    settings = get_settings()
-    return (settings.base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    return get_settings().public_url
 
 
 def unsubscribe_url(user_id: int, kind: str) -> str | None:

@@ -13,6 +13,7 @@ from litestar.utils.scope.state import ScopeState
 
 from app import i18n
 from app.domain import passwords
+from app.security import csrf_cookie, page_csrf_token
 from app.settings import ROOT, today
 
 
@@ -42,10 +43,12 @@ def wants_fragment(request: Request) -> bool:
 def base_context(request: Request) -> dict[str, Any]:
     user = request.scope.get("user")
     csrf_token = ScopeState.from_scope(request.scope).csrf_token  # Empty before CSRF ran
+    if not isinstance(csrf_token, str):  # a router 404/405: the language switch needs one
+        csrf_token = page_csrf_token(request)
     return {
         "request": request,
         "user": user,
-        "csrf_token": csrf_token if isinstance(csrf_token, str) else "",
+        "csrf_token": csrf_token,
         "locale": i18n.current_locale.get(),
         "path": request.url.path,
         "today": today(),
@@ -64,9 +67,12 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """Render `template` as a whole page, or only one block of it: `fragment` when htmx asked
-    for a part of the page, `block` always (an answer only htmx ever asks for)."""
-    if fragment is not None and wants_fragment(request):
-        block = fragment
+    for a part of the page, `block` always (an answer only htmx ever asks for). A URL that
+    serves both says so in `Vary`, so no cache hands the fragment to a page load."""
+    if fragment is not None:
+        headers = {**(headers or {}), "Vary": "HX-Request, HX-Boosted"}
+        if wants_fragment(request):
+            block = fragment
     env = environment()
     ctx = base_context(request)
     if context:
@@ -75,7 +81,10 @@ def render(
         html = render_block(env, template, block, ctx)
     else:
         html = env.get_template(template).render(ctx)
-    return Response(html, media_type=MediaType.HTML, status_code=status, headers=headers)
+    response = Response(html, media_type=MediaType.HTML, status_code=status, headers=headers)
+    if new_token := request.scope.get("_csrf_new_token"):
+        response.set_cookie(csrf_cookie(request.app.state.csrf_config, new_token))
+    return response
 
 
 def flash(request: Request, kind: str, text: str) -> None:

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
+import re
+import time
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from litestar import Request
+from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
-from litestar.datastructures import MutableScopeHeaders
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.exceptions import (
+    ClientException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+)
 from litestar.handlers import BaseRouteHandler
+from litestar.middleware.csrf import CSRF_SECRET_LENGTH, CSRFMiddleware, generate_csrf_token
 from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
     ServerSideSessionConfig,
@@ -21,6 +32,7 @@ from litestar.types import ASGIApp, Empty, Message, Receive, Scope, ScopeSession
 from redis.exceptions import RedisError
 
 from app import i18n
+from app.domain.ids import parse_db_id
 from app.queries.users import CurrentUser, load_current_user
 
 __all__ = ["CurrentUser", "load_current_user"]  # the request's user, loaded by the middleware
@@ -52,13 +64,20 @@ def token_hash(token: str) -> str:
 # ---------------------------------------------------------------- sessions
 
 
+SESSION_IDLE_SECONDS = 8 * 3600  # the cookie's Max-Age and the store's TTL, renewed on use
+SESSION_ABSOLUTE_SECONDS = 24 * 3600  # from login, however active: a working day and a night
+_clock = time.time  # the absolute lifetime's clock (a test moves it)
+
+
 class PortalSessionBackend(ServerSideSessionBackend):
-    """Litestar's Redis-backed server-side sessions, with two changes.
+    """Litestar's Redis-backed server-side sessions, with three changes.
 
     - Nothing is written for a visitor with an empty session (no Redis write per anonymous
       GET) nor for a request that left the session unchanged.
     - `rotate_session(request)` makes the response carry a fresh session id and deletes the
       old one (at login, against session fixation).
+    - An ended session's cookie goes out with Max-Age=0 (Litestar sends `expires=0` beside
+      the configured Max-Age, and Max-Age wins in browsers: the dead cookie stayed 8 h).
     """
 
     async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
@@ -88,7 +107,12 @@ class PortalSessionBackend(ServerSideSessionBackend):
         rotate = scope.get("_session_rotate", False)
         if scope_session is Empty or not scope_session:
             if old_id:
-                await super().store_in_message(Empty, message, connection)
+                await self.delete(old_id, store=self.config.get_store_from_app(scope["app"]))
+                MutableScopeHeaders.from_message(message).add("Set-Cookie", Cookie(
+                    key=self.config.key, value="", max_age=0, expires=0,
+                    path=self.config.path, httponly=self.config.httponly,
+                    secure=self.config.secure, samesite=self.config.samesite,
+                ).to_header(header=""))
             return
         if rotate:
             store = self.config.get_store_from_app(scope["app"])
@@ -112,8 +136,14 @@ def start_session(request: Request, user_id: int, generation: int) -> None:
     """Log this request's client in as the user: a fresh session id (against fixation) that
     remembers the user's session generation, so bumping it ends the session."""
     request.clear_session()
-    request.set_session({"uid": user_id, "gen": generation})
+    request.set_session({"uid": user_id, "gen": generation, "iat": int(_clock())})
     rotate_session(request)
+
+
+def session_expired(session: dict) -> bool:
+    """Older than the absolute lifetime (a session without its login time counts as old)."""
+    issued = session.get("iat")
+    return not isinstance(issued, int) or _clock() - issued > SESSION_ABSOLUTE_SECONDS
 
 
 # ---------------------------------------------------------------- current user
@@ -132,9 +162,10 @@ class CurrentUserMiddleware:
         session = scope.get("session") or {}
         user = None
         if uid := session.get("uid") if isinstance(session, dict) else None:
-            user = await load_current_user(uid)
+            user = None if session_expired(session) else await load_current_user(uid)
             if user is not None and session.get("gen", 0) != user.session_generation:
-                # Password changed or «Выйти на всех устройствах» since this session began.
+                # Password changed or reset, or «Выйти на всех устройствах», since this
+                # session began.
                 user = None
             if user is None:
                 scope["session"] = Empty
@@ -163,6 +194,109 @@ async def requires_operator(connection: ASGIConnection, _: BaseRouteHandler) -> 
         raise PermissionDeniedException()
 
 
+# Query parameters that carry a database id: bounded before any handler reads them.
+ID_QUERY_PARAMS = ("contract", "point", "meter")
+
+
+async def query_ids_in_range(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """App-wide guard: a query id that cannot name a row (not digits, 0, ≥ 2³¹) is a 404
+    before any query sees it. An empty value means "none chosen" (the archive's «все»)."""
+    params = connection.query_params
+    for name in ID_QUERY_PARAMS:
+        for raw in params.getall(name, ()):
+            if raw and parse_db_id(raw) is None:
+                raise NotFoundException()
+
+
+# ---------------------------------------------------------------- request parameters
+
+# C0 controls, DEL and C1 controls: never part of a path segment or a query value we serve.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def has_control_characters(scope: Scope) -> bool:
+    path = scope.get("path", "")
+    if _CONTROL.search(path):
+        return True
+    query = scope.get("query_string", b"")
+    if not query:
+        return False
+    raw = unquote_to_bytes(query.replace(b"+", b" "))
+    return bool(_CONTROL.search(raw.decode("utf-8", "replace")))
+
+
+class RefuseControlCharacters:
+    """NUL and other control characters in the path or the query string: 400, before any
+    session, parser or query sees them (a NUL reached the file system and asyncpg)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and has_control_characters(scope):
+            raise ClientException("control character in the request's parameters")
+        await self.app(scope, receive, send)
+
+
+# ---------------------------------------------------------------- CSRF
+
+CSRF_COOKIE = "csrftoken"
+
+
+class PortalCSRFMiddleware(CSRFMiddleware):
+    """Litestar's CSRF middleware (double-submit cookie, HMAC-signed token) with one fix:
+    a token or cookie that is not ASCII is refused (403) before it is compared. Litestar
+    2.25 hands it to `hmac.compare_digest`, which raises TypeError on a non-ASCII str (500)."""
+
+    def _csrf_tokens_match(self, request_csrf_token: str, cookie_csrf_token: str) -> bool:
+        if not (request_csrf_token.isascii() and cookie_csrf_token.isascii()):
+            return False
+        return super()._csrf_tokens_match(request_csrf_token, cookie_csrf_token)
+
+
+def csrf_config(secret: str, https: bool, exclude: list[str] | None = None) -> CSRFConfig:
+    """HttpOnly: htmx and forms take the token from the page (hx-headers, _csrf_token)."""
+    return CSRFConfig(secret=secret, cookie_name=CSRF_COOKIE, cookie_secure=https,
+                      cookie_httponly=True, cookie_samesite="lax", header_name="x-csrftoken",
+                      exclude=exclude)
+
+
+def csrf_cookie(config: CSRFConfig, token: str) -> Cookie:
+    return Cookie(key=config.cookie_name, value=token, path=config.cookie_path,
+                  secure=config.cookie_secure, httponly=config.cookie_httponly,
+                  samesite=config.cookie_samesite)
+
+
+def valid_csrf_token(config: CSRFConfig, token: str | None) -> bool:
+    """A token this app signed (ASCII, the secret's HMAC)."""
+    if not token or not token.isascii() or len(token) <= CSRF_SECRET_LENGTH:
+        return False
+    secret, signature = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
+    expected = hmac.new(config.secret.encode(), secret.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(signature, expected)
+
+
+def rotate_csrf_token(request: Request, response: Any) -> None:
+    """A fresh CSRF token at login and logout: a token planted or read before the session
+    changed hands is worthless after it."""
+    config: CSRFConfig = request.app.state.csrf_config
+    response.set_cookie(csrf_cookie(config, generate_csrf_token(config.secret)))
+
+
+def page_csrf_token(request: Request) -> str:
+    """The token a page embeds when the CSRF middleware did not run (router 404/405 pages):
+    the visitor's cookie if this app signed it, else a new token that render() sets."""
+    config: CSRFConfig | None = getattr(request.app.state, "csrf_config", None)
+    if config is None:
+        return ""
+    cookie = request.cookies.get(config.cookie_name)
+    if valid_csrf_token(config, cookie):
+        return cookie
+    token = request.scope.get("_csrf_new_token") or generate_csrf_token(config.secret)
+    request.scope["_csrf_new_token"] = token
+    return token
+
+
 # ---------------------------------------------------------------- headers
 
 CSP = (
@@ -178,10 +312,25 @@ SECURITY_HEADERS = [
 ]
 
 
-async def add_security_headers(message: Message, scope: Scope) -> None:
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def security_headers(https: bool):
     """A before_send hook: it sees every response of the app, including the 404/405 answered
-    by the router before any middleware runs (a middleware missed those)."""
-    if message["type"] == "http.response.start":
-        headers = MutableScopeHeaders.from_message(message)
-        for key, value in SECURITY_HEADERS:
-            headers[key.decode()] = value.decode()
+    by the router before any middleware runs (a middleware missed those). Besides the fixed
+    headers: HSTS when served over https, and `Cache-Control: no-store` on everything but
+    the static files unless the handler chose its own (private pages must not be kept by a
+    shared cache or shown again by the back button after logout)."""
+    fixed = [*SECURITY_HEADERS, *([(b"strict-transport-security", HSTS.encode())]
+                                  if https else [])]
+
+    async def add_security_headers(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableScopeHeaders.from_message(message)
+            for key, value in fixed:
+                headers[key.decode()] = value.decode()
+            if "cache-control" not in headers and not scope.get("path", "").startswith(
+                    "/static/"):
+                headers["cache-control"] = "no-store"
+
+    return add_security_headers

@@ -26,6 +26,20 @@ class Settings:
     web_workers: int
     base_url: str | None
     api_rate_limit: int = 600  # API requests per token and minute (SPEC §8: 429 beyond)
+    # uvicorn's --forwarded-allow-ips: the proxies whose X-Forwarded-For/-Proto are believed.
+    # Empty (the default) believes nobody; the nginx deployment sets 127.0.0.1.
+    forwarded_allow_ips: str = ""
+
+    @property
+    def public_url(self) -> str:
+        """The portal's absolute address for links in mails and feeds, never from a request:
+        BASE_URL, else the address `make run` listens on. No trailing slash."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def https(self) -> bool:
+        """Served over https (BASE_URL says so): Secure cookies and HSTS."""
+        return (self.base_url or "").startswith("https://")
 
 
 def _secret_key(var_dir: Path) -> str:
@@ -59,6 +73,7 @@ def get_settings() -> Settings:
         web_workers=int(os.environ.get("WEB_WORKERS", "1")),
         base_url=os.environ.get("BASE_URL") or None,
         api_rate_limit=int(os.environ.get("API_RATE_LIMIT", "600")),
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "").strip(),
     )
 
 

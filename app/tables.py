@@ -175,6 +175,8 @@ class ConnectionRequest(Table):
     outcome = Varchar(length=20)
     contract = ForeignKey(Contract, on_delete=OnDelete.set_null, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    # A throttled row stands for every refused attempt of its window (issue 18, F10).
+    attempts = Integer(default=1, help_text="Attempts this row counts (throttled: the window's)")
 
 
 class AuditEvent(Table):

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from litestar import Litestar, Request, Response
-from litestar.config.csrf import CSRFConfig
+from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.datastructures import State
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
+    ValidationException,
 )
 from litestar.middleware import DefineMiddleware
 from litestar.plugins.htmx import ClientRedirect, HTMXPlugin, HTMXRequest
@@ -28,7 +29,16 @@ from app.controllers._forms import next_after_login
 from app.errors import error_page
 from app.logs import RequestIdMiddleware, add_request_id, litestar_logging_config
 from app.metrics import forget_dead_processes
-from app.security import CurrentUserMiddleware, PortalSessionConfig, add_security_headers
+from app.security import (
+    SESSION_IDLE_SECONDS,
+    CurrentUserMiddleware,
+    PortalCSRFMiddleware,
+    PortalSessionConfig,
+    RefuseControlCharacters,
+    csrf_config,
+    query_ids_in_range,
+    security_headers,
+)
 from app.settings import ROOT, Settings, get_settings
 
 
@@ -58,6 +68,29 @@ def _for_api_too(page_handler):
     return handler
 
 
+def invalid_parameter(request: Request, exc: ValidationException) -> Response:
+    """A typed path/query parameter that fails its type or bounds (an id ≥ 2³¹, "abc") names
+    nothing that exists: 404, like an id of another organization. Anything else: 400."""
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    if extra and all(isinstance(e, dict) and e.get("source") in ("path", "query")
+                     for e in extra):
+        return error_page(request, NotFoundException())
+    return error_page(request, exc)
+
+
+def allowed_hosts(settings: Settings) -> AllowedHostsConfig | None:
+    """Production (BASE_URL set): only BASE_URL's host, with or without its port, may be
+    the Host of a request; anything else is refused (400) before the app sees it."""
+    if not settings.base_url:
+        return None
+    parts = urlsplit(settings.base_url)
+    hosts = {parts.hostname or "", parts.netloc.rsplit("@", 1)[-1]} - {""}
+    # The probes are asked by address on the machine itself (load balancer, systemd), not
+    # by the public name; they serve no links and /metrics has its own guard.
+    return AllowedHostsConfig(allowed_hosts=sorted(hosts),
+                              exclude=["/healthz", "/readyz", "/metrics"])
+
+
 def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
                pool_size: int = 10) -> Litestar:
     """The app for `settings` (default: from the environment). `manage_pool=False` when the
@@ -71,7 +104,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
 
     redis = Redis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0")
     session_store = RedisStore(redis=redis, namespace="session", handle_client_shutdown=False)
-    secure = (settings.base_url or "").startswith("https://")
+    secure = settings.https
 
     async def on_startup(app: Litestar) -> None:
         forget_dead_processes()
@@ -90,18 +123,12 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
             await queue.aclose()
         await redis.aclose()
 
-    csrf = CSRFConfig(
-        secret=settings.secret_key,
-        cookie_name="csrftoken",
-        cookie_secure=secure,
-        cookie_samesite="lax",
-        header_name="x-csrftoken",
-        exclude=[API_PATH],  # the API authenticates by bearer token: no cookie to forge
-    )
+    # the API authenticates by bearer token: no cookie to forge
+    csrf = csrf_config(settings.secret_key, secure, exclude=[API_PATH])
     session = PortalSessionConfig(
         store="sessions",
         key="sid",
-        max_age=8 * 3600,
+        max_age=SESSION_IDLE_SECONDS,
         httponly=True,
         secure=secure,
         samesite="lax",
@@ -120,21 +147,26 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
         route_handlers=handlers,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "csrf_config": csrf}),
         stores={"sessions": session_store,
                 RATE_LIMIT_STORE: RedisStore(redis=redis, namespace="api-rate",
                                              handle_client_shutdown=False)},
-        csrf_config=csrf,
+        # Litestar's CSRF middleware, as its csrf_config would install it (innermost), in
+        # the subclass that refuses non-ASCII tokens instead of raising on them.
         middleware=[
             DefineMiddleware(RequestIdMiddleware),
             # Request count and latency per route template (group_path), not per raw path:
             # /calendar/{name:str} is one series however many feeds exist.
             PrometheusConfig(app_name="portal", prefix="portal_http", group_path=True,
                              exclude_opt_key="skip_metrics").middleware,
+            DefineMiddleware(RefuseControlCharacters),
             session.middleware,
             DefineMiddleware(CurrentUserMiddleware),
+            DefineMiddleware(PortalCSRFMiddleware, config=csrf),
         ],
-        before_send=[add_security_headers, add_request_id],
+        guards=[query_ids_in_range],
+        allowed_hosts=allowed_hosts(settings),
+        before_send=[security_headers(secure), add_request_id],
         plugins=[HTMXPlugin(), ProblemDetailsPlugin()],
         multipart_form_part_limit=UPLOAD_FORM_PARTS,
         request_class=HTMXRequest,
@@ -142,6 +174,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
             NotAuthorizedException: _for_api_too(login_redirect),
             PermissionDeniedException: _for_api_too(error_page),
             NotFoundException: _for_api_too(error_page),
+            ValidationException: _for_api_too(invalid_parameter),
             HTTPException: _for_api_too(error_page),
             Exception: _for_api_too(error_page),
         },

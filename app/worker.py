@@ -51,6 +51,21 @@ async def send_email(ctx: dict[str, Any], to: str, subject: str, body: str) -> d
     return {"sent": 1}
 
 
+async def password_reminder(ctx: dict[str, Any], email: str) -> dict[str, int]:
+    """«Забыли пароль?»: the reset link, if the address is an account's (app/account_mails)."""
+    from app.account_mails import password_reminder as remind
+
+    return {"sent": await remind(email)}
+
+
+async def registration_mail(ctx: dict[str, Any], user_id: int, created: bool
+                            ) -> dict[str, int]:
+    """The answer to a registration, mailed to its address (app/account_mails)."""
+    from app.account_mails import registration_mail as answer
+
+    return {"sent": await answer(user_id, created)}
+
+
 async def refresh_archive(ctx: dict[str, Any]) -> dict[str, int]:
     """Hand transmitted readings to billing and record its answers (R7).
 
@@ -120,14 +135,16 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 # Every run of every job counted as succeeded / failed (portal_jobs_total, app/metrics.py).
 (send_email, send_mails, queue_reminders, refresh_archive, compute_windows,
- import_billing_upload, purge_idempotency_keys) = map(
+ import_billing_upload, purge_idempotency_keys, password_reminder, registration_mail) = map(
     counted_job, (send_email, send_mails, queue_reminders, refresh_archive, compute_windows,
-                  import_billing_upload, purge_idempotency_keys))
+                  import_billing_upload, purge_idempotency_keys, password_reminder,
+                  registration_mail))
 
 
 class WorkerSettings:
     functions = [send_email, send_mails, queue_reminders, refresh_archive, compute_windows,
-                 purge_idempotency_keys, func(import_billing_upload, timeout=3600, max_tries=2)]
+                 purge_idempotency_keys, func(import_billing_upload, timeout=3600, max_tries=2),
+                 password_reminder, registration_mail]
     cron_jobs = [
         cron(refresh_archive, name="refresh_archive", timeout=1800,
              **refresh_schedule(get_settings().archive_refresh_minutes)),

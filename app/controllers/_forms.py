@@ -68,6 +68,6 @@ def password_errors(password: str, confirm: str) -> dict[str, str]:
 
 
 def base_url(request: Request) -> str:
-    """The portal's absolute address for links in e-mails and feeds (BASE_URL, else the
-    request's), without the trailing slash."""
-    return (request.app.state.settings.base_url or str(request.base_url)).rstrip("/")
+    """The portal's absolute address for links in e-mails and feeds: from configuration
+    (Settings.public_url), never from the request's Host or X-Forwarded-* headers."""
+    return request.app.state.settings.public_url

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+
+from app.domain.ids import INT4_MAX
 
 T = TypeVar("T")
+
+# Every id in a path: Litestar checks type and bounds before the handler runs; a failure
+# answers 404 (app.web.invalid_parameter), never a database error for an id ≥ 2³¹.
+DbId = Annotated[int, Parameter(ge=1, le=INT4_MAX)]
 
 
 def owned_or_404(found: T | None) -> T:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from datetime import timedelta
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
@@ -14,7 +13,6 @@ from redis.exceptions import RedisError
 from app import throttle
 from app.controllers._forms import (
     EMAIL_RE,
-    base_url,
     clean_text,
     client_ip,
     password_errors,
@@ -23,6 +21,7 @@ from app.controllers._forms import (
 )
 from app.controllers.home import dashboard_page
 from app.domain.contacts import phone_problem
+from app.domain.lockout import device_cookie, device_nonce
 from app.errors import error_page
 from app.i18n import LOCALES
 from app.i18n import gettext as _
@@ -33,12 +32,12 @@ from app.render import flash, render
 from app.security import (
     DUMMY_HASH,
     hash_password,
+    rotate_csrf_token,
     start_session,
     token_hash,
     verify_password,
 )
 
-RESET_TTL = timedelta(hours=1)
 REGISTER_FIELDS = ("email", "full_name", "phone", "position", "organization")
 REGISTER_MAX = {"email": 254, "full_name": 200, "phone": 50, "position": 200, "organization": 500}
 
@@ -65,62 +64,75 @@ def _registration(data) -> tuple[dict, str, dict[str, str]]:
     return form, password, errors
 
 
+DEVICE_COOKIE = "device"
+DEVICE_COOKIE_AGE = 365 * 24 * 3600
+
+
 async def _authenticate(request: Request, email: str,
                         password: str) -> tuple[int | None, int, str, int]:
     """(user id, its session generation, "", 200) for these credentials, else
-    (None, 0, the message, the status)."""
+    (None, 0, the message, the status). Throttled as app/domain/lockout.py describes: a
+    browser with this account's device cookie only by its own failures; any other by the
+    (account, client) pair, the client address and the account's growing delay."""
     redis = request.app.state.redis
-    checks = ((throttle.LOGIN_PER_EMAIL, email), (throttle.LOGIN_PER_IP, client_ip(request)))
-    if await throttle.is_blocked(redis, *checks):
-        return None, 0, _("Слишком много неудачных попыток входа. Повторите через 15 минут."), 429
+    secret = request.app.state.settings.secret_key
+    nonce = device_nonce(secret, email, request.cookies.get(DEVICE_COOKIE))
+    device_check = (throttle.LOGIN_PER_DEVICE, nonce or "")
+    if nonce and await throttle.is_blocked(redis, device_check):
+        nonce = None  # this browser's own failures used its trust up: a stranger's rules
+    if nonce:
+        checks: tuple = (device_check,)
+    else:
+        ip = client_ip(request)
+        checks = ((throttle.LOGIN_PER_PAIR, f"{email}|{ip}"), (throttle.LOGIN_PER_IP, ip))
+        if await throttle.is_blocked(redis, *checks):
+            return None, 0, _(
+                "Слишком много неудачных попыток входа. Повторите через 15 минут."), 429
+        if (wait := await throttle.account_wait(redis, email)) > 0:
+            return None, 0, _(
+                "Слишком много неудачных попыток входа. Повторите через {seconds} с."
+            ).format(seconds=wait), 429
     user = await q.login_candidate(email)
     # Verify against a dummy hash for an unknown e-mail, so timing does not reveal it.
     ok = await asyncio.to_thread(
         verify_password, user["password_hash"] if user else DUMMY_HASH, password)
     if not (user and ok):
         await throttle.hit(redis, *checks)
+        if not nonce:
+            await throttle.hit_account(redis, email)
         return None, 0, _("Ошибка входа. Неверное имя пользователя/ пароль"), 422
-    await throttle.clear(redis, throttle.LOGIN_PER_EMAIL, email)
+    await throttle.clear(redis, *checks[0])
     if not user["is_active"]:  # told only to whoever knows the password
         return None, 0, _("Учётная запись заблокирована. Обратитесь в МУП «Ижводоканал»."), 422
     await q.record_login(user["id"])
     return user["id"], user["session_generation"], "", 200
 
 
+def _trust_this_browser(request: Request, response: Response, email: str) -> None:
+    """The device cookie (OWASP): this browser logged in to the account."""
+    settings = request.app.state.settings
+    response.set_cookie(
+        DEVICE_COOKIE, device_cookie(settings.secret_key, email, secrets.token_hex(16)),
+        max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="lax", secure=settings.https)
+
+
 async def _create_account(request: Request, form: dict, password: str
                           ) -> tuple[int, dict[str, str], str | None]:
-    """(status, field errors, form error) of creating the subscriber account; 201 if created,
-    and then the request's session is the new user's."""
+    """(status, field errors, form error) of a registration; 201 when accepted. The same
+    work and the same answer whether or not the address is registered (no enumeration): the
+    password is hashed, one upsert writes a row either way (app/queries/users.py), and the
+    worker mails the address what happened (app/account_mails.py)."""
     redis = request.app.state.redis
     ip_check = (throttle.REGISTER_PER_IP, client_ip(request))
     if await throttle.is_blocked(redis, ip_check):
         return 429, {}, _("Слишком много регистраций с вашего адреса. Повторите через час.")
     await throttle.hit(redis, ip_check)
     password_hash = await asyncio.to_thread(hash_password, password)
-    uid = await q.register_subscriber(
+    user_id, created = await q.register_subscriber(
         form["email"], password_hash, form["full_name"], form["phone"], form["position"],
         form["organization"], i18n_pick(request.cookies.get("lang")))
-    if uid is None:
-        return 422, {"email": _("Пользователь с таким адресом уже зарегистрирован")}, None
-    start_session(request, uid, 0)  # a new account's session generation is 0
+    await enqueue(request.app.state.queue, "registration_mail", user_id, created)
     return 201, {}, None
-
-
-async def _send_reset_link(request: Request, email: str) -> None:
-    """Mail a one-time reset link if the address belongs to an active account."""
-    user = await q.active_user_by_email(email)
-    if user is None:
-        return
-    token = secrets.token_urlsafe(32)
-    await q.add_reset_token(user["id"], token_hash(token), RESET_TTL)
-    base = base_url(request)
-    subject = _("Смена пароля в личном кабинете абонента")
-    body = _(
-        "Здравствуйте!\n\nЧтобы задать новый пароль, откройте ссылку:\n{link}\n\n"
-        "Ссылка действует 1 час и только один раз. Если вы не запрашивали смену "
-        "пароля, просто удалите это письмо.\n\nМУП «Ижводоканал»"
-    ).format(link=f"{base}/password/reset/{token}")
-    await enqueue(request.app.state.queue, "send_email", email, subject, body)
 
 
 class AuthController(Controller):
@@ -164,7 +176,10 @@ class AuthController(Controller):
             await q.set_locale(uid, chosen)
         start_session(request, uid, generation)
         flash(request, "success", _("Вы успешно авторизовались!"))  # on the next page
-        return redirect(request, safe_next(form.get("next")))
+        response = redirect(request, safe_next(form.get("next")))
+        rotate_csrf_token(request, response)
+        _trust_this_browser(request, response, email)
+        return response
 
     @post("/logout")
     async def logout(self, request: Request) -> Response:
@@ -176,7 +191,9 @@ class AuthController(Controller):
             response.delete_cookie("sid")
             return response
         request.clear_session()
-        return Redirect("/", status_code=303)
+        response = Redirect("/", status_code=303)
+        rotate_csrf_token(request, response)
+        return response
 
     @get("/register")
     async def register_form(self, request: Request) -> Response:
@@ -218,7 +235,10 @@ class AuthController(Controller):
             ctx["error"], status = _("Слишком много запросов. Повторите через 15 минут."), 429
         else:
             await throttle.hit(request.app.state.redis, *checks)
-            await _send_reset_link(request, email)
+            # The same for every address: the worker looks it up and mails a link if it is
+            # an active account's (app/account_mails.py), so neither the answer nor its time
+            # says whether it is registered.
+            await enqueue(request.app.state.queue, "password_reminder", email)
             ctx, status = {"sent": True, "error": None}, 200
         return render(request, "auth/remind.html", ctx, fragment="form", status=status)
 
@@ -252,5 +272,6 @@ class AuthController(Controller):
         if request.user:
             await q.set_locale(request.user.id, lang)
         response = Redirect(safe_next(form.get("next")), status_code=303)
-        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True,
+                            secure=request.app.state.settings.https)
         return response

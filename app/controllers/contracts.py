@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
 from redis.asyncio import Redis
 
 from app import throttle
 from app.controllers._forms import clean_text, redirect
-from app.controllers._scope import owned_or_404
+from app.controllers._scope import DbId, owned_or_404
 from app.domain.inn import InnError, normalize_contract_number, normalize_inn
+from app.domain.sharing import mask_email
 from app.i18n import gettext as _
 from app.queries import contracts as q
 from app.queries.users import CurrentUser, load_current_user
@@ -42,8 +42,10 @@ async def _connect(redis: Redis, user_id: int, form: dict[str, str]
     attempt is logged; failures count towards the per-user limit (R5, R9)."""
     check = (throttle.CONNECT_PER_USER, str(user_id))
     if await throttle.is_blocked(redis, check):
-        # No lookup at all while blocked: guessing gets no answer.
-        await q.log_connection_request(user_id, form["inn"], form["number"], Outcome.throttled)
+        # No lookup at all while blocked: guessing gets no answer. Counted, not logged
+        # row by row: one row per window holds the count.
+        await q.count_throttled_attempt(user_id, form["inn"], form["number"],
+                                        throttle.CONNECT_PER_USER.window_seconds)
         return 429, {}, _("Слишком много неудачных попыток подключения. Повторите через час.")
     errors: dict[str, str] = {}
     inn = None
@@ -72,6 +74,13 @@ async def _connect(redis: Redis, user_id: int, form: dict[str, str]
     if not linked:
         return 409, {}, _("Этот договор уже подключён к вашему кабинету.")
     return 201, {}, None
+
+
+async def _co_users(user_id: int) -> dict[int, list[tuple[str, object]]]:
+    """Each contract's other users as («d***@domain», linked at): the people who can also
+    read and transmit for it (R5 links anyone who knows the INN and the number)."""
+    return {contract: [(mask_email(u.email), u.linked_at.astimezone().date()) for u in users]
+            for contract, users in (await q.co_users(user_id)).items()}
 
 
 class ContractsController(Controller):
@@ -110,16 +119,17 @@ class ContractsController(Controller):
         """«Мои договора»: the user's linked contracts, each with «Удалить»."""
         user = request.user
         contracts = await q.user_contracts(user.id)
-        return render(request, "contracts/list.html", {"contracts": contracts})
+        return render(request, "contracts/list.html",
+                      {"contracts": contracts, "co_users": await _co_users(user.id)})
 
     @get("/contracts/{contract_id:int}/delete")
-    async def confirm_delete(self, request: Request, contract_id: FromPath[int]) -> Response:
+    async def confirm_delete(self, request: Request, contract_id: DbId) -> Response:
         """Confirmation page for «Удалить» when JavaScript is off (htmx uses hx-confirm)."""
         contract = owned_or_404(await q.contract_for_user(request.user.id, contract_id))
         return render(request, "contracts/delete.html", {"contract": contract})
 
     @post("/contracts/{contract_id:int}/delete")
-    async def delete(self, request: Request, contract_id: FromPath[int]) -> Response:
+    async def delete(self, request: Request, contract_id: DbId) -> Response:
         """Unlink the contract from this user only; htmx gets the row removed + the new menu."""
         user = request.user
         contract = owned_or_404(await q.contract_for_user(user.id, contract_id))
@@ -133,6 +143,6 @@ class ContractsController(Controller):
         return render(
             request, "contracts/list.html",
             {"contracts": await q.user_contracts(user.id), "message": message, "user": fresh,
-             "oob_menu": True},
+             "oob_menu": True, "co_users": await _co_users(user.id)},
             block="deleted",
         )

@@ -10,6 +10,7 @@ from litestar.response import File
 
 from app.billing.adapter import outbox_dir
 from app.controllers._forms import clean_text, redirect
+from app.controllers._scope import DbId
 from app.domain.calendar import WorkingCalendar
 from app.domain.overrides import check_override
 from app.i18n import current_locale
@@ -110,7 +111,7 @@ class OperatorController(Controller):
             request, message=_("Исключение добавлено"), redirect_to="/operator#calendar")
 
     @post("/calendar/{override_id:int}/delete")
-    async def delete_override(self, request: Request, override_id: FromPath[int]) -> Response:
+    async def delete_override(self, request: Request, override_id: DbId) -> Response:
         """Delete an override (404 when it is already gone)."""
         if await calendar_q.delete_override(request.user.id, override_id) is None:
             raise NotFoundException()

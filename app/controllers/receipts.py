@@ -8,9 +8,8 @@ answers the same 404.
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get
-from litestar.params import FromPath
 
-from app.controllers._scope import owned_or_404
+from app.controllers._scope import DbId, owned_or_404
 from app.domain.notifications import METER_KIND_NAMES
 from app.domain.receipts import LINE_STATUS_LABELS
 from app.i18n import gettext as _
@@ -37,7 +36,7 @@ class ReceiptsController(Controller):
                        "kind_titles": _kind_titles()})
 
     @get("/{number:int}")
-    async def show(self, request: Request, number: FromPath[int]) -> Response:
+    async def show(self, request: Request, number: DbId) -> Response:
         """One receipt with each line's status now (передано / принято / отклонено)."""
         receipt = owned_or_404(await receipt_for_user(request.user.id, number))
         pages = [receipt.lines[i:i + LINES_PER_PAGE]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from app import db
+from app.domain.ids import parse_db_id
 from app.queries.audit import record_audit
 from app.queries.mails import queue_new_user
 
@@ -41,11 +42,35 @@ async def user_contracts(user_id: int) -> list[ContractView]:
     return [ContractView(**dict(r)) for r in rows]
 
 
+@dataclass(frozen=True)
+class CoUser:
+    """Another user linked to one of the user's contracts, and since when."""
+
+    email: str
+    linked_at: datetime
+
+
+async def co_users(user_id: int) -> dict[int, list[CoUser]]:
+    """For each contract linked to the user: its other (active) users, earliest link first."""
+    rows = await db.fetch(
+        """SELECT mine.contract, u.email, other.created_at AS linked_at
+           FROM contract_link mine
+           JOIN contract_link other ON other.contract = mine.contract
+                                   AND other."user" <> mine."user"
+           JOIN portal_user u ON u.id = other."user" AND u.is_active
+           WHERE mine."user" = $1
+           ORDER BY mine.contract, other.created_at, u.email""",
+        user_id,
+    )
+    result: dict[int, list[CoUser]] = {}
+    for r in rows:
+        result.setdefault(r["contract"], []).append(CoUser(r["email"], r["linked_at"]))
+    return result
+
+
 def _as_id(value: int | str | None) -> int | None:
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
+    """A form's or query's id, bounded (an int beyond int4 would be asyncpg's DataError)."""
+    return parse_db_id(value)
 
 
 async def contract_for_user(user_id: int, contract_id: int | str | None) -> ContractView | None:
@@ -128,4 +153,25 @@ async def log_connection_request(user_id: int, inn: str, number: str, outcome: s
            VALUES ($1, $2, $3, $4, $5, now())""",
         user_id, inn[:40], number[:200], outcome, contract_id,
     )
+
+
+async def count_throttled_attempt(user_id: int, inn: str, number: str,
+                                  window_seconds: int) -> None:
+    """A refused attempt while the user is throttled: one row per window counts them all
+    (the first refused attempt's INN and number, `attempts` the count), so a script that keeps
+    posting cannot grow the table."""
+    async with db.transaction():
+        # the user's row lock serializes two concurrent refusals: one row, both counted
+        await db.execute("""SELECT 1 FROM portal_user WHERE id = $1 FOR UPDATE""", user_id)
+        counted = await db.fetchval(
+            """UPDATE connection_request SET attempts = attempts + 1
+               WHERE id = (SELECT id FROM connection_request
+                           WHERE "user" = $1 AND outcome = 'throttled'
+                             AND created_at > now() - make_interval(secs => $2)
+                           ORDER BY created_at DESC LIMIT 1)
+               RETURNING id""",
+            user_id, float(window_seconds),
+        )
+        if counted is None:
+            await log_connection_request(user_id, inn, number, "throttled")
 

@@ -76,14 +76,25 @@ async def set_locale(user_id: int, locale: str) -> None:
 
 
 async def register_subscriber(email: str, password_hash: str, full_name: str, phone: str,
-                              position: str, organization: str, locale: str) -> int | None:
-    """Id of the new subscriber account; None when the e-mail is already registered."""
-    rows = await User.insert(
-        User(email=email, password_hash=password_hash, full_name=full_name, phone=phone,
-             position=position, organization=organization, role=User.Role.subscriber,
-             locale=locale, is_active=True)
-    ).on_conflict(target=User.email, action="DO NOTHING").returning(User.id)
-    return rows[0]["id"] if rows else None
+                              position: str, organization: str, locale: str
+                              ) -> tuple[int, bool]:
+    """(user id, created) for a registration with this e-mail. An existing account is left as
+    it was, but its row is written too (the e-mail set to itself): both paths do the same
+    work and commit a write, so the answer's timing does not tell them apart."""
+    row = await db.fetchrow(
+        """INSERT INTO portal_user (email, password_hash, full_name, phone, position,
+                                    organization, role, locale, is_active, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, 'subscriber', $7, true, now())
+           ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email
+           RETURNING id, (xmax = 0) AS created""",
+        email, password_hash, full_name, phone, position, organization, locale)
+    return row["id"], row["created"]
+
+
+async def account_of(user_id: int) -> dict | None:
+    """{email, locale, is_active} of the account (the worker's registration mail)."""
+    return await User.select(User.email, User.locale, User.is_active).where(
+        User.id == user_id).first()
 
 
 async def create_operator(email: str, name: str, password_hash: str) -> int:
@@ -127,7 +138,11 @@ async def reset_password(token_hash: str, password_hash: str) -> int | None:
         if row is None:
             return None
         user_id = row["user"]
-        await User.update({User.password_hash: password_hash}).where(User.id == user_id)
+        # A new password from the mailed link ends every session of the user (whoever had
+        # the old password may be logged in somewhere): bump the session generation.
+        await User.update({User.password_hash: password_hash,
+                           User.session_generation: User.session_generation + 1}
+                          ).where(User.id == user_id)
         await PasswordReset.update({PasswordReset.used_at: datetime.now(UTC)}).where(
             (PasswordReset.user == user_id) & PasswordReset.used_at.is_null())
         await record_audit(user_id, "password_reset", {})

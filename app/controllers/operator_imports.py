@@ -11,10 +11,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
-from litestar.params import FromPath
 
 from app.billing.upload import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, TOO_BIG, UploadRefused, upload_files
 from app.controllers._forms import redirect
+from app.controllers._scope import DbId
 from app.i18n import gettext as _
 from app.metrics import enqueue
 from app.queries import imports as q
@@ -74,7 +74,7 @@ class BillingImportController(Controller):
         return redirect(request, "/operator/imports")  # the page then polls the import
 
     @get("/{import_id:int}")
-    async def status(self, request: Request, import_id: FromPath[int]) -> Response:
+    async def status(self, request: Request, import_id: DbId) -> Response:
         """One import's state: the block the page polls every second while it runs."""
         current = await q.import_by_id(import_id) if 0 < import_id < 2**31 else None
         if current is None:

@@ -296,7 +296,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,  # app.access logs each request with its route template instead
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", ""),
+        forwarded_allow_ips=settings.forwarded_allow_ips,  # empty: believe no proxy
         server_header=False,
     )
     return 0

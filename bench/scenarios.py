@@ -66,7 +66,8 @@ async def scenario_login(bench) -> None:
             await vu.open_home()
 
         def login(vu: VirtualUser, i: int):
-            return vu.client.post("/login", data={"_csrf_token": vu.csrf,
+            # each login rotates the CSRF token (cookie), so post the current one
+            return vu.client.post("/login", data={"_csrf_token": vu.client.cookies["csrftoken"],
                                                   "email": data.GRID_EMAIL,
                                                   "password": data.PASSWORD})
 

@@ -7,9 +7,9 @@ from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
 
 from app.controllers._forms import clean_text, redirect
+from app.controllers._scope import DbId
 from app.controllers.archive import _page_number, page_numbers
 from app.i18n import gettext as _
 from app.queries.accounts import search_users, set_blocked, unlink_by_operator
@@ -38,7 +38,7 @@ class UsersController(Controller):
         return await self._list(request, search, page)
 
     @post("/{user_id:int}/block")
-    async def block(self, request: Request, user_id: FromPath[int]) -> Response:
+    async def block(self, request: Request, user_id: DbId) -> Response:
         """«Заблокировать»: the account's sessions end at once; oneself: refused (422)."""
         if user_id == request.user.id:
             return await self._after(request, _("Нельзя заблокировать собственную учётную "
@@ -50,7 +50,7 @@ class UsersController(Controller):
                                  .format(email=email))
 
     @post("/{user_id:int}/unblock")
-    async def unblock(self, request: Request, user_id: FromPath[int]) -> Response:
+    async def unblock(self, request: Request, user_id: DbId) -> Response:
         """«Разблокировать»."""
         email = await set_blocked(request.user.id, self._id(user_id), False)
         if email is None:
@@ -59,8 +59,8 @@ class UsersController(Controller):
                                  .format(email=email))
 
     @post("/{user_id:int}/contracts/{contract_id:int}/unlink")
-    async def unlink(self, request: Request, user_id: FromPath[int],
-                     contract_id: FromPath[int]) -> Response:
+    async def unlink(self, request: Request, user_id: DbId,
+                     contract_id: DbId) -> Response:
         """Unlink one contract from one user (404 when they are not linked)."""
         if not await unlink_by_operator(request.user.id, self._id(user_id),
                                         self._id(contract_id)):

@@ -205,6 +205,7 @@ async def test_f13_my_contracts_shows_co_users_masked_with_their_date(client, de
     assert page.status_code == 200
     row = re.search(rf'<tr id="contract-{demo_db["linked_contract"]}">.*?</tr>', page.text,
                     re.S).group(0)
+    assert "Ещё 1:" in row  # the user itself is not counted
     assert "d***@izhvodokanal.example" in row
     assert "dmitry.k@" not in page.text
     assert "20.11.2026" in row

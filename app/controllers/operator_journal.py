@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
 
 from app.controllers._forms import clean_text
+from app.controllers._scope import DbId
 from app.controllers.archive import _page_number, page_numbers
 from app.i18n import gettext as _
 from app.queries.audit import journal_page, reading_history
@@ -74,7 +74,7 @@ class JournalController(Controller):
         }, fragment="journal", status=422 if errors else 200)
 
     @get("/readings/{reading_id:int}")
-    async def reading(self, request: Request, reading_id: FromPath[int]) -> Response:
+    async def reading(self, request: Request, reading_id: DbId) -> Response:
         """A reading's full history, oldest first (404 for an unknown id)."""
         if not 0 < reading_id < 2**31:
             raise NotFoundException()

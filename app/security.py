@@ -225,16 +225,27 @@ def has_control_characters(scope: Scope) -> bool:
     return bool(_CONTROL.search(raw.decode("utf-8", "replace")))
 
 
+MAX_SEGMENT = 255  # no route has a longer path segment; the file system refuses one (ENAMETOOLONG)
+
+
+def has_overlong_segment(scope: Scope) -> bool:
+    return any(len(part) > MAX_SEGMENT for part in scope.get("path", "").split("/"))
+
+
 class RefuseControlCharacters:
     """NUL and other control characters in the path or the query string: 400, before any
-    session, parser or query sees them (a NUL reached the file system and asyncpg)."""
+    session, parser or query sees them (a NUL reached the file system and asyncpg). A path
+    segment longer than any name we serve: 404 (the static files' open() raised on it)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and has_control_characters(scope):
-            raise ClientException("control character in the request's parameters")
+        if scope["type"] == "http":
+            if has_control_characters(scope):
+                raise ClientException("control character in the request's parameters")
+            if has_overlong_segment(scope):
+                raise NotFoundException()
         await self.app(scope, receive, send)
 
 

@@ -167,6 +167,13 @@ async def test_f5_control_characters_in_parameters_are_refused(client, demo_db, 
     assert response.status_code == 400, (path, response.status_code)
 
 
+@pytest.mark.parametrize("path", ["/static/" + "9" * 5000, "/static/" + "a" * 256 + ".css",
+                                  "/calendar/" + "x" * 300 + ".ics"])
+async def test_f5_overlong_path_segment_is_404_not_500(client, clean_db, path):
+    """Found by test_route_fuzz.py: the static files' open() raised ENAMETOOLONG."""
+    assert (await client.get(path)).status_code == 404
+
+
 # ---------------------------------------------------------------- F6 CSRF rotation
 
 

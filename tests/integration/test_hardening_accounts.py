@@ -12,6 +12,7 @@ from arq.constants import default_queue_name
 
 from tests.helpers import create_user, login, mail_files, post_form, read_mail
 
+
 async def logged_in(c) -> bool:
     """A page that needs login is served (not a redirect to the login block)."""
     return (await c.get("/profile")).status_code == 200

@@ -210,9 +210,10 @@ class AuthController(Controller):
         if not errors:
             status, errors, error = await _create_account(request, form, password)
             if status == 201:
-                # logged in at once: straight on to connecting a contract
-                flash(request, "success", _("Регистрация завершена. Вы вошли в кабинет."))
-                return redirect(request, "/connect")
+                # Not logged in at once (issue 19 did): a session for a new address and
+                # none for a registered one would tell them apart (issue 18, F4). The same
+                # answer for both; the mail says what happened.
+                return redirect(request, "/?notice=registered")
         return render(request, "auth/register.html",
                       {"form": form, "errors": errors, "error": error},
                       fragment="form", status=status)

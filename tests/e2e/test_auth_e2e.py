@@ -33,9 +33,9 @@ def test_register_login_and_go_to_connection_request(server, page: Page):
     page.get_by_label("Наименование организации").fill("ООО «Ромашка»")
     page.get_by_label("Я даю согласие на обработку персональных данных").check()
     page.get_by_role("button", name="Зарегистрироваться").click()
-    # logged in at once, on «Заявка на подключение» (issue 19: no second login)
-    expect(page.get_by_text("Регистрация завершена. Вы вошли в кабинет.")).to_be_visible()
-    expect(page).to_have_url(re.compile(r"/connect$"))
+    # the same answer as for a registered address (issue 18): log in with the new account
+    expect(page.get_by_text("Регистрация завершена. Войдите")).to_be_visible()
+    LoginPage(page, server.url).sign_in("e2e.user@example.ru", "e2e-password-1")
     expect(page.locator(".user-name")).to_have_text("Котова Анна")
 
 

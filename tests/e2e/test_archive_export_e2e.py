@@ -61,6 +61,9 @@ def test_excel_and_csv_downloads_hold_the_rows_on_screen(server, page: Page, tmp
     assert 3 <= len(on_screen) <= 50, len(on_screen)
     assert {r[0] for r in on_screen} == {"ООО «Ромашка», №15303"}
 
+    # «Расход, м³» (issue 19) is on screen only so far; the export holds the other columns.
+    on_screen_exported = [row[:6] for row in on_screen]
+
     download = archive.export("Выгрузить в Excel")
     assert re.fullmatch(r"archive_cold_\d{4}-\d\d-\d\d_\d{4}-\d\d-\d\d\.xlsx",
                         download.suggested_filename)
@@ -74,7 +77,7 @@ def test_excel_and_csv_downloads_hold_the_rows_on_screen(server, page: Page, tmp
     in_excel = [[f"{name}, №{number}", serial or "", address or "", m3(value),
                  day.strftime("%d.%m.%Y"), source.lower()]
                 for name, number, serial, address, value, day, source in cells]
-    assert in_excel == on_screen
+    assert in_excel == on_screen_exported
 
     download = archive.export("Выгрузить CSV")
     assert download.suggested_filename.endswith(".csv")
@@ -86,6 +89,6 @@ def test_excel_and_csv_downloads_hold_the_rows_on_screen(server, page: Page, tmp
     in_csv = [[f"{name}, №{number}", serial, address, m3(float(value.replace(",", "."))),
                datetime.strptime(day, "%d.%m.%Y").strftime("%d.%m.%Y"), source.lower()]
               for name, number, serial, address, value, day, source in lines]
-    assert in_csv == on_screen
+    assert in_csv == on_screen_exported
     # the download left the page as it was
     assert screen_rows(page) == on_screen

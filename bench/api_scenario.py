@@ -27,16 +27,7 @@ async def api_user_and_items(url: str) -> tuple[str, list[tuple[int, int]]]:
     conn = await asyncpg.connect(url)
     try:
         async with conn.transaction():
-            uid = await conn.fetchval("SELECT id FROM portal_user WHERE email = $1", API_EMAIL)
-            if uid is None:  # ids were COPYed: the sequence knows nothing of them
-                uid = await conn.fetchval(
-                    """INSERT INTO portal_user (id, email, password_hash, full_name, phone,
-                           position, organization, role, locale, is_active, created_at)
-                       SELECT (SELECT max(id) + 1 FROM portal_user), $1, password_hash,
-                              'Учётная система', phone, position, organization, role, locale,
-                              true, now()
-                       FROM portal_user WHERE email = $2
-                       RETURNING id""", API_EMAIL, data.GRID_EMAIL)
+            uid = await data.clone_grid_user(conn, API_EMAIL, "Учётная система")
             await conn.execute('DELETE FROM contract_link WHERE "user" = $1', uid)
             await conn.execute(
                 """WITH per AS (

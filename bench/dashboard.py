@@ -24,17 +24,7 @@ async def dashboard_user(url: str, contracts: int = DASHBOARD_CONTRACTS) -> int:
     conn = await asyncpg.connect(url)
     try:
         async with conn.transaction():
-            uid = await conn.fetchval("SELECT id FROM portal_user WHERE email = $1",
-                                      DASHBOARD_EMAIL)
-            if uid is None:  # ids were COPYed: the sequence knows nothing of them
-                uid = await conn.fetchval(
-                    """INSERT INTO portal_user (id, email, password_hash, full_name, phone,
-                           position, organization, role, locale, is_active, created_at)
-                       SELECT (SELECT max(id) + 1 FROM portal_user), $1, password_hash,
-                              'Пятьдесят Договоров', phone, position, organization, role,
-                              locale, true, now()
-                       FROM portal_user WHERE email = $2
-                       RETURNING id""", DASHBOARD_EMAIL, data.GRID_EMAIL)
+            uid = await data.clone_grid_user(conn, DASHBOARD_EMAIL, "Пятьдесят Договоров")
             await conn.execute('DELETE FROM contract_link WHERE "user" = $1', uid)
             await conn.execute(
                 """INSERT INTO contract_link (id, "user", contract, created_at)

@@ -524,3 +524,18 @@ def cmd_bench_data(args) -> int:
           f"(password {PASSWORD}) in {meta['seconds']['total']:.1f} s")
     print("  " + ", ".join(f"{k} {v:.1f} s" for k, v in meta["seconds"].items()))
     return 0
+
+
+async def clone_grid_user(conn, email: str, full_name: str) -> int:
+    """The id of a bench subscriber `email`, created once as a copy of the grid user (ids were
+    COPYed into the dataset, so the sequence knows nothing of them: max(id) + 1)."""
+    uid = await conn.fetchval("SELECT id FROM portal_user WHERE email = $1", email)
+    if uid is None:
+        uid = await conn.fetchval(
+            """INSERT INTO portal_user (id, email, password_hash, full_name, phone,
+                   position, organization, role, locale, is_active, created_at)
+               SELECT (SELECT max(id) + 1 FROM portal_user), $1, password_hash,
+                      $3, phone, position, organization, role, locale, true, now()
+               FROM portal_user WHERE email = $2
+               RETURNING id""", email, GRID_EMAIL, full_name)
+    return uid

@@ -21,9 +21,13 @@ from app.domain.calendar import (
 from app.domain.grid import GRIDS
 from app.domain.vocabulary import MeterKind
 from app.i18n import gettext as _
-from app.queries.api_reads import contract_by_billing_id, contract_meters
+from app.queries.api_reads import contract_meters
 from app.queries.api_tokens import Principal
-from app.queries.contracts import ContractView, user_contracts
+from app.queries.contracts import (
+    ContractView,
+    contract_for_user_by_billing_id,
+    user_contracts,
+)
 from app.queries.windows import windows_of_contracts
 from app.settings import today
 
@@ -41,7 +45,7 @@ def api_period(raw: str) -> date:
 
 async def own_contract(principal: Principal, contract_id: int) -> ContractView:
     """The user's contract with this «№»; 404 (saying nothing more) for any other."""
-    contract = await contract_by_billing_id(principal.user_id, contract_id)
+    contract = await contract_for_user_by_billing_id(principal.user_id, contract_id)
     if contract is None:
         raise problem(404, _("Договор не найден среди договоров пользователя токена"))
     return contract

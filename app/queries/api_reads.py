@@ -1,6 +1,7 @@
-"""What the API (SPEC §8) reads by billing ids: a user's contract by its «№», its meters with
-the last accepted reading, and the user's meters by «Код прибора». Every query is scoped by
-the user's contract links (R8): another organization's id finds nothing.
+"""What the API (SPEC §8) reads by billing ids: a contract's meters with the last accepted
+reading, and the user's meters by «Код прибора». Every query is scoped by the user's contract
+links (R8): another organization's id finds nothing. The user's contract by its «№» is read
+through app.queries.contracts, like the web's.
 """
 
 from __future__ import annotations
@@ -11,25 +12,9 @@ from decimal import Decimal
 
 from app import db
 from app.domain.vocabulary import ReadingStatus
-from app.queries.contracts import CONTRACT_COLUMNS, ContractView
 
 ACCEPTED = ReadingStatus.accepted
 MAX_ID = 2**31 - 1  # int4: asyncpg refuses larger ints, and no such id exists
-
-
-async def contract_by_billing_id(user_id: int, billing_id: int) -> ContractView | None:
-    """The user's linked contract with this «№», else None."""
-    if not 0 < billing_id <= MAX_ID:
-        return None
-    row = await db.fetchrow(
-        f"""SELECT {CONTRACT_COLUMNS}
-            FROM contract_link l
-            JOIN contract c ON c.id = l.contract
-            JOIN counterparty cp ON cp.id = c.counterparty
-            WHERE l."user" = $1 AND c.billing_id = $2""",
-        user_id, billing_id,
-    )
-    return ContractView(**dict(row)) if row else None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,14 @@ CONTRACT_COLUMNS = """
     cp.name AS counterparty_name, cp.inn AS counterparty_inn
 """
 
+# The user's linked contracts (R8): every read of a user's contract, by the web or the API,
+# starts from this and narrows it.
+_LINKED_CONTRACTS = f"""SELECT {CONTRACT_COLUMNS}
+    FROM contract_link l
+    JOIN contract c ON c.id = l.contract
+    JOIN counterparty cp ON cp.id = c.counterparty
+    WHERE l."user" = $1"""
+
 
 @dataclass(frozen=True)
 class ContractView:
@@ -30,15 +38,7 @@ class ContractView:
 
 async def user_contracts(user_id: int) -> list[ContractView]:
     """The contracts linked to this user, by billing id."""
-    rows = await db.fetch(
-        f"""SELECT {CONTRACT_COLUMNS}
-            FROM contract_link l
-            JOIN contract c ON c.id = l.contract
-            JOIN counterparty cp ON cp.id = c.counterparty
-            WHERE l."user" = $1
-            ORDER BY c.billing_id""",
-        user_id,
-    )
+    rows = await db.fetch(f"{_LINKED_CONTRACTS} ORDER BY c.billing_id", user_id)
     return [ContractView(**dict(r)) for r in rows]
 
 
@@ -77,14 +77,15 @@ async def contract_for_user(user_id: int, contract_id: int | str | None) -> Cont
     """Contract `contract_id` if it is linked to the user, else None (never another's data)."""
     if (cid := _as_id(contract_id)) is None:
         return None
-    row = await db.fetchrow(
-        f"""SELECT {CONTRACT_COLUMNS}
-            FROM contract_link l
-            JOIN contract c ON c.id = l.contract
-            JOIN counterparty cp ON cp.id = c.counterparty
-            WHERE l."user" = $1 AND c.id = $2""",
-        user_id, cid,
-    )
+    row = await db.fetchrow(f"{_LINKED_CONTRACTS} AND c.id = $2", user_id, cid)
+    return ContractView(**dict(row)) if row else None
+
+
+async def contract_for_user_by_billing_id(user_id: int, billing_id: int) -> ContractView | None:
+    """The user's linked contract with this billing «№» (the API's id), else None."""
+    if (bid := _as_id(billing_id)) is None:
+        return None
+    row = await db.fetchrow(f"{_LINKED_CONTRACTS} AND c.billing_id = $2", user_id, bid)
     return ContractView(**dict(row)) if row else None
 
 

@@ -24,7 +24,9 @@ from typing import Any
 
 import structlog
 import structlog.tracebacks
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Receive, Scope, Send
+
+from app.http_middleware import HttpMiddleware
 
 REQUEST_ID_HEADER = "x-request-id"
 # A client's (or nginx's $request_id) id is kept only when it cannot forge a log line.
@@ -118,18 +120,12 @@ def request_id_of(scope: Scope) -> str:
     return rid
 
 
-class RequestIdMiddleware:
+class RequestIdMiddleware(HttpMiddleware):
     """Binds the request id to every log record of the request, returns it as X-Request-ID
     (the before_send hook `add_request_id` covers the router's own 404/405 too) and writes one
     access line: method, route template, status, duration."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         rid = request_id_of(scope)
         tokens = structlog.contextvars.bind_contextvars(request_id=rid)
         status = 500

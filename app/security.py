@@ -28,11 +28,12 @@ from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
     ServerSideSessionConfig,
 )
-from litestar.types import ASGIApp, Empty, Message, Receive, Scope, ScopeSession, Send
+from litestar.types import Empty, Message, Receive, Scope, ScopeSession, Send
 from redis.exceptions import RedisError
 
 from app import i18n
 from app.domain.ids import parse_db_id
+from app.http_middleware import HttpMiddleware
 from app.queries.users import CurrentUser, load_current_user
 
 __all__ = ["CurrentUser", "load_current_user"]  # the request's user, loaded by the middleware
@@ -149,16 +150,10 @@ def session_expired(session: dict) -> bool:
 # ---------------------------------------------------------------- current user
 
 
-class CurrentUserMiddleware:
+class CurrentUserMiddleware(HttpMiddleware):
     """Loads the logged-in user (one query) and sets the request's locale."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         session = scope.get("session") or {}
         user = None
         if uid := session.get("uid") if isinstance(session, dict) else None:
@@ -232,20 +227,16 @@ def has_overlong_segment(scope: Scope) -> bool:
     return any(len(part) > MAX_SEGMENT for part in scope.get("path", "").split("/"))
 
 
-class RefuseControlCharacters:
+class RefuseControlCharacters(HttpMiddleware):
     """NUL and other control characters in the path or the query string: 400, before any
     session, parser or query sees them (a NUL reached the file system and asyncpg). A path
     segment longer than any name we serve: 404 (the static files' open() raised on it)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            if has_control_characters(scope):
-                raise ClientException("control character in the request's parameters")
-            if has_overlong_segment(scope):
-                raise NotFoundException()
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if has_control_characters(scope):
+            raise ClientException("control character in the request's parameters")
+        if has_overlong_segment(scope):
+            raise NotFoundException()
         await self.app(scope, receive, send)
 
 

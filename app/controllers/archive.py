@@ -8,7 +8,6 @@ import tempfile
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
 from litestar.response import Stream
@@ -23,6 +22,7 @@ from app.archive_export import (
     source_labels,
 )
 from app.controllers._forms import clean_text
+from app.controllers._pager import page_number, page_url, paging
 from app.controllers._scope import owned_or_404
 from app.domain.readings import ReadingError, consumption_since, parse_reading_date
 from app.domain.vocabulary import MeterKind
@@ -51,31 +51,11 @@ def _parse_date(raw: str, errors: dict[str, str], name: str) -> date | None:
         return None
 
 
-def _page_number(raw: str | None) -> int:
-    try:
-        return max(1, min(int(raw or 1), 100_000))
-    except ValueError:
-        return 1
-
-
 def archive_url(form: dict[str, str], page: int = 1, path: str = "/archive") -> str:
     """The bookmarkable URL of a filter state (empty and default values left out); `path`
     /archive/export.xlsx or .csv gives the export of that filter."""
-    params = {k: v for k, v in form.items() if v and not (k == "kind" and v == MeterKind.cold)}
-    if page > 1:
-        params["page"] = str(page)
-    return path + ("?" + urlencode(params) if params else "")
-
-
-def page_numbers(current: int, pages: int) -> list[int | None]:
-    """1 … current±2 … last; None marks a gap."""
-    shown = sorted({1, pages, *range(max(1, current - 2), min(pages, current + 2) + 1)})
-    out: list[int | None] = []
-    for n in shown:
-        if out and n - (out[-1] or 0) > 1:
-            out.append(None)
-        out.append(n)
-    return out
+    return page_url(path, {k: v for k, v in form.items()
+                           if not (k == "kind" and v == MeterKind.cold)}, page)
 
 
 @dataclass
@@ -146,7 +126,6 @@ def _attachment(filename: str) -> dict[str, str]:
 
 def archive_screen(request: Request, q: ArchiveQuery, rows: list, total: int,
                    page: int) -> Response:
-    pages = max(1, -(-total // PAGE_SIZE))
     form = q.form
     context = {
         "contracts": q.contracts,
@@ -155,12 +134,7 @@ def archive_screen(request: Request, q: ArchiveQuery, rows: list, total: int,
         "errors": q.errors,
         "rows": rows,
         "total": total,
-        "page": page,
-        "pages": pages,
-        "page_links": [(n, archive_url(form, n) if n else None)
-                       for n in page_numbers(min(page, pages), pages)],
-        "previous_url": archive_url(form, page - 1) if page > 1 else None,
-        "next_url": archive_url(form, page + 1) if page < pages else None,
+        **paging(page, total, PAGE_SIZE, lambda n: archive_url(form, n)),
         "consumptions": {r.reading_id: consumption_since(r.value, r.previous_value, r.digits)
                          for r in rows} if form["kind"] == MeterKind.cold else {},
         "refresh_minutes": request.app.state.settings.archive_refresh_minutes,
@@ -185,7 +159,7 @@ class ArchiveController(Controller):
     async def archive(self, request: Request) -> Response:
         """The filter and one page of accepted readings; only the «archive» block for htmx."""
         q = await parse_archive_query(request)
-        page = _page_number(request.query_params.get("page"))
+        page = page_number(request.query_params.get("page"))
         rows, total = [], 0
         if not q.errors and q.contracts:
             rows, total, page = await archive_page(q.filter, page)

@@ -4,14 +4,13 @@ meter and dates, newest first; a reading's whole history (old → new, who, when
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
 
 from app.controllers._forms import clean_text
+from app.controllers._pager import page_number, page_url, paging
 from app.controllers._scope import DbId
-from app.controllers.archive import _page_number, page_numbers
 from app.i18n import gettext as _
 from app.queries.audit import journal_page, reading_history
 from app.render import render
@@ -32,10 +31,7 @@ def _date(raw: str) -> date | None:
 
 
 def _url(form: dict[str, str], page: int = 1) -> str:
-    query = {k: v for k, v in form.items() if v}
-    if page > 1:
-        query["page"] = str(page)
-    return "/operator/journal" + (f"?{urlencode(query)}" if query else "")
+    return page_url("/operator/journal", form, page)
 
 
 class JournalController(Controller):
@@ -60,17 +56,15 @@ class JournalController(Controller):
                 dates[name] = _date(form[name])
             except ValueError:
                 errors[name] = _("Укажите дату в формате ДД.ММ.ГГГГ")
-        total, rows, page = 0, [], _page_number(params.get("page"))
+        total, rows, page = 0, [], page_number(params.get("page"))
         if not errors:
             total, rows = await journal_page(form["who"], contract, form["meter"],
                                              dates["date_from"], dates["date_to"], PER_PAGE,
                                              (page - 1) * PER_PAGE)
-        pages = max(1, -(-total // PER_PAGE))
         return render(request, TEMPLATE, {
-            "form": form, "errors": errors, "rows": rows, "total": total, "page": page,
-            "pages": pages, "channels": channel_labels(),
-            "page_links": [(n, _url(form, n) if n else None)
-                           for n in page_numbers(min(page, pages), pages)],
+            "form": form, "errors": errors, "rows": rows, "total": total,
+            "channels": channel_labels(),
+            **paging(page, total, PER_PAGE, lambda n: _url(form, n)),
         }, fragment="journal", status=422 if errors else 200)
 
     @get("/readings/{reading_id:int}")

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
 from litestar.response import Stream
 
 from app.archive_export import XLSX_MEDIA_TYPE, StreamingSheet, file_chunks
 from app.controllers._forms import clean_text
-from app.controllers.archive import _page_number, page_numbers
+from app.controllers._pager import page_number, page_url, paging
 from app.domain.calendar import month_start, parse_period, period_value
 from app.domain.vocabulary import MeterKind
 from app.i18n import gettext as _
@@ -47,11 +46,7 @@ def _parse(request: Request) -> tuple[ProgressQuery, dict[str, str], dict[str, s
 
 
 def _url(form: dict[str, str], page: int = 1, path: str = "/operator/progress", **change) -> str:
-    values = {**form, **change}
-    query = {k: v for k, v in values.items() if v}
-    if page > 1:
-        query["page"] = str(page)
-    return f"{path}?{urlencode(query)}"
+    return page_url(path, {**form, **change}, page)
 
 
 class TransmissionProgressController(Controller):
@@ -62,15 +57,13 @@ class TransmissionProgressController(Controller):
     async def index(self, request: Request) -> Response:
         """The counts per state and one page of contracts; only the results block for htmx."""
         q, form, errors = _parse(request)
-        page = _page_number(request.query_params.get("page"))
+        page = page_number(request.query_params.get("page"))
         counts, total, rows = await progress_page(q, PER_PAGE, (page - 1) * PER_PAGE)
-        pages = max(1, -(-total // PER_PAGE))
         return render(request, TEMPLATE, {
             "form": form, "errors": errors, "counts": counts, "total": total, "rows": rows,
-            "page": page, "pages": pages, "labels": state_labels(), "states": STATES,
+            "labels": state_labels(), "states": STATES,
             "state_urls": {s: _url(form, state=s) for s in ("", *STATES)},
-            "page_links": [(n, _url(form, n) if n else None)
-                           for n in page_numbers(min(page, pages), pages)],
+            **paging(page, total, PER_PAGE, lambda n: _url(form, n)),
             "export_url": _url(form, path="/operator/progress/export.xlsx"),
         }, fragment="results", status=422 if errors else 200)
 

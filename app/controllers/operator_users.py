@@ -3,14 +3,12 @@ unblock them, unlink a contract from a user."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 
 from app.controllers._forms import clean_text, redirect
+from app.controllers._pager import page_number, page_url, paging
 from app.controllers._scope import DbId
-from app.controllers.archive import _page_number, page_numbers
 from app.i18n import gettext as _
 from app.queries.accounts import search_users, set_blocked, unlink_by_operator
 from app.render import flash, render
@@ -22,8 +20,7 @@ MAX_ID = 2**31 - 1
 
 
 def _url(search: str, page: int = 1) -> str:
-    query = {k: v for k, v in (("q", search), ("page", str(page) if page > 1 else "")) if v}
-    return "/operator/users" + (f"?{urlencode(query)}" if query else "")
+    return page_url("/operator/users", {"q": search}, page)
 
 
 class UsersController(Controller):
@@ -34,7 +31,7 @@ class UsersController(Controller):
     async def index(self, request: Request) -> Response:
         """Accounts matching the search, one page; only the list block for htmx."""
         search = clean_text(request.query_params.get("q"), 100)
-        page = _page_number(request.query_params.get("page"))
+        page = page_number(request.query_params.get("page"))
         return await self._list(request, search, page)
 
     @post("/{user_id:int}/block")
@@ -76,11 +73,9 @@ class UsersController(Controller):
     async def _list(self, request: Request, search: str, page: int, *,
                     message: str | None = None, error: bool = False) -> Response:
         total, users = await search_users(search, PER_PAGE, (page - 1) * PER_PAGE)
-        pages = max(1, -(-total // PER_PAGE))
         return render(request, TEMPLATE, {
-            "search": search, "users": users, "total": total, "page": page, "pages": pages,
-            "page_links": [(n, _url(search, n) if n else None)
-                           for n in page_numbers(min(page, pages), pages)],
+            "search": search, "users": users, "total": total,
+            **paging(page, total, PER_PAGE, lambda n: _url(search, n)),
             "message": message, "message_error": error,
             # the list to come back to after an action, carried in the forms' URLs
             "back_query": _url(search, page).removeprefix("/operator/users"),
@@ -90,7 +85,7 @@ class UsersController(Controller):
         """htmx: the list again (the search the form's URL carried) with the message; a
         plain POST: back to that list (PRG)."""
         search = clean_text(request.query_params.get("q"), 100)
-        page = _page_number(request.query_params.get("page"))
+        page = page_number(request.query_params.get("page"))
         if request.htmx:
             return await self._list(request, search, page, message=message, error=error)
         flash(request, "error" if error else "success", message)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import TypeAlias
 
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 
@@ -60,8 +62,13 @@ async def requires_submit_scope(connection: ASGIConnection, _: BaseRouteHandler)
 
 
 def principal_of(request: Request) -> Principal:
-    """The dependency handlers take as `principal`."""
+    """The dependency handlers take as `principal` (declared as ApiPrincipal)."""
     return request.scope["api_principal"]
+
+
+# A handler's `principal: ApiPrincipal` is the router's "principal" dependency, declared (an
+# inferred one is deprecated in Litestar 2.23 and gone in 3.0).
+ApiPrincipal: TypeAlias = NamedDependency[Principal]
 
 
 def rate_limit_identity(request: Request) -> str:

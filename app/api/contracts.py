@@ -10,6 +10,7 @@ from litestar import Controller, get
 from litestar.params import Parameter
 
 from app.api import schemas as s
+from app.api.auth import ApiPrincipal
 from app.api.problems import PROBLEMS, problem
 from app.domain.calendar import (
     candidate_periods,
@@ -56,14 +57,14 @@ class ContractsApi(Controller):
     tags = ["contracts"]
 
     @get("/", responses=PROBLEMS)
-    async def contracts(self, principal: Principal) -> list[s.Contract]:
+    async def contracts(self, principal: ApiPrincipal) -> list[s.Contract]:
         """The contracts linked to the token's user."""
         return [s.Contract(c.billing_id, c.number, c.counterparty_name, c.counterparty_inn,
                            c.deadline_day, c.discharge_deadline_day)
                 for c in await user_contracts(principal.user_id)]
 
     @get("/{contract_id:int}/meters", responses=PROBLEMS)
-    async def meters(self, principal: Principal, contract_id: ContractId) -> list[s.Meter]:
+    async def meters(self, principal: ApiPrincipal, contract_id: ContractId) -> list[s.Meter]:
         """Active meters of the contract with their last accepted reading."""
         contract = await own_contract(principal, contract_id)
         return [
@@ -76,7 +77,7 @@ class ContractsApi(Controller):
 
     @get("/{contract_id:int}/windows", responses=PROBLEMS)
     async def windows(
-        self, principal: Principal, contract_id: ContractId,
+        self, principal: ApiPrincipal, contract_id: ContractId,
         period: Annotated[str | None, Parameter(
             pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
             description="YYYY-MM; default: the period whose window is open now, else the "

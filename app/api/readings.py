@@ -12,11 +12,11 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, Response, get, post
-from litestar.params import Parameter
+from litestar.params import FromQuery, HeaderParameter, JSONBody, Parameter
 
 from app import db
 from app.api import schemas as s
-from app.api.auth import requires_submit_scope
+from app.api.auth import ApiPrincipal, requires_submit_scope
 from app.api.contracts import ContractId, api_period, own_contract
 from app.api.problems import CONFLICT, PROBLEMS, problem
 from app.domain import N_, Problem
@@ -44,8 +44,8 @@ from app.settings import today
 
 PeriodParam = Annotated[str, Parameter(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
                                        description="Reporting period, YYYY-MM")]
-IdempotencyKey = Annotated[str | None, Parameter(
-    header="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
+IdempotencyKey = Annotated[str | None, HeaderParameter(
+    name="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
     description="Any unique string (e.g. a UUID): a retry with the same key and body answers "
                 "the first answer (kept 24 hours); the same key with another body is 409")]
 JSON = "application/json"
@@ -152,8 +152,8 @@ class ReadingsApi(Controller):
     tags = ["readings"]
 
     @get("/", responses=PROBLEMS)
-    async def readings(self, principal: Principal, contract: ContractId, period: PeriodParam,
-                       kind: Literal["cold", "hot"]) -> list[s.Reading]:
+    async def readings(self, principal: ApiPrincipal, contract: ContractId, period: PeriodParam,
+                       kind: FromQuery[Literal["cold", "hot"]]) -> list[s.Reading]:
         """This period's reading of every meter of that kind that has one."""
         found = await own_contract(principal, contract)
         rows = await grid_rows(found.id, kind, api_period(period))
@@ -162,7 +162,7 @@ class ReadingsApi(Controller):
 
     @post("/", guards=[requires_submit_scope], status_code=200,
           responses={**PROBLEMS, 409: CONFLICT})
-    async def submit_readings(self, principal: Principal, data: s.SubmitReadings,
+    async def submit_readings(self, principal: ApiPrincipal, data: JSONBody[s.SubmitReadings],
                               idempotency_key: IdempotencyKey = None
                               ) -> Response[s.SubmitResult]:
         """Save (`transmit`: false) or transmit up to 1 000 readings, each judged by the

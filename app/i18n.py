@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
+
+from app.settings import get_settings
 
 LOCALES = ("ru", "en")
 DEFAULT_LOCALE = "ru"
@@ -52,10 +55,37 @@ def _babel_locale(code: str) -> Locale:
     return Locale.parse(code)
 
 
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_time(value: datetime) -> datetime:
+    """A stored instant in the portal's zone (settings TIMEZONE, Izhevsk by default): the one
+    place a timestamp becomes the time a user reads. A naive value is taken as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(_zone(get_settings().timezone))
+
+
+def zone_label(value: datetime) -> str:
+    """«UTC+4» (whole hours), «UTC+5:30», «UTC» of an aware local time."""
+    offset = value.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    if minutes == 0:
+        return "UTC"
+    sign, minutes = ("+" if minutes > 0 else "-"), abs(minutes)
+    hours, rest = divmod(minutes, 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
 def format_date(value: date | None) -> str:
-    """ДД.ММ.ГГГГ in Russian, '29 Nov 2026' in English."""
+    """ДД.ММ.ГГГГ in Russian, '29 Nov 2026' in English. A timestamp gives its date in the
+    portal's zone (a 23:30 UTC instant is already the next day in Izhevsk)."""
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        value = local_time(value).date()
     locale = current_locale.get()
     if locale == "ru":
         # What Babel's "dd.MM.yyyy" gives, without its per-call pattern machinery: a grid
@@ -101,9 +131,13 @@ def format_number(value: Decimal | int | float) -> str:
     return format_decimal(Decimal(value), "#,##0.###", locale=_babel_locale(current_locale.get()))
 
 
-def format_datetime(value: datetime | None) -> str:
-    """A server timestamp in the server's time zone: «02.12.2026 10:15:03 UTC»."""
+def format_datetime(value: datetime | None, *, seconds: bool = True, zone: bool = True) -> str:
+    """A stored instant as the user reads it, in the portal's zone with the zone said:
+    «02.12.2026 14:15:03 UTC+4» (ru), "2 Dec 2026 14:15:03 UTC+4" (en). Every template and
+    mail shows timestamps through this one filter (`|datetime`, `|datetime(seconds=False)`)."""
     if value is None:
         return ""
-    local = value.astimezone()
-    return f"{format_date(local.date())} {local:%H:%M:%S %Z}".rstrip()
+    local = local_time(value)
+    clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+    text = f"{format_date(local.date())} {clock}"
+    return f"{text} {zone_label(local)}" if zone else text

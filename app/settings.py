@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +30,8 @@ class Settings:
     # uvicorn's --forwarded-allow-ips: the proxies whose X-Forwarded-For/-Proto are believed.
     # Empty (the default) believes nobody; the nginx deployment sets 127.0.0.1.
     forwarded_allow_ips: str = ""
+    # The zone every timestamp is shown in (pages, mails): the utility's, Izhevsk (UTC+4).
+    timezone: str = "Europe/Samara"
 
     @property
     def public_url(self) -> str:
@@ -56,6 +59,15 @@ def _secret_key(var_dir: Path) -> str:
     return key
 
 
+def _timezone(name: str) -> str:
+    """An IANA zone name zoneinfo knows (a typo fails at start, not on the first page)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"TIMEZONE={name!r} is not a known IANA time zone") from error
+    return name
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     var_dir = Path(os.environ.get("VAR_DIR", ROOT / "var")).resolve()
@@ -74,6 +86,7 @@ def get_settings() -> Settings:
         base_url=os.environ.get("BASE_URL") or None,
         api_rate_limit=int(os.environ.get("API_RATE_LIMIT", "600")),
         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "").strip(),
+        timezone=_timezone(os.environ.get("TIMEZONE") or "Europe/Samara"),
     )
 
 

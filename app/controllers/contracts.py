@@ -11,6 +11,7 @@ from app.controllers._scope import DbId, owned_or_404
 from app.domain.inn import InnError, normalize_contract_number, normalize_inn
 from app.domain.sharing import mask_email
 from app.i18n import gettext as _
+from app.i18n import local_time
 from app.queries import contracts as q
 from app.queries.users import CurrentUser, load_current_user
 from app.render import flash, render
@@ -79,7 +80,7 @@ async def _connect(redis: Redis, user_id: int, form: dict[str, str]
 async def _co_users(user_id: int) -> dict[int, list[tuple[str, object]]]:
     """Each contract's other users as («d***@domain», linked at): the people who can also
     read and transmit for it (R5 links anyone who knows the INN and the number)."""
-    return {contract: [(mask_email(u.email), u.linked_at.astimezone().date()) for u in users]
+    return {contract: [(mask_email(u.email), local_time(u.linked_at).date()) for u in users]
             for contract, users in (await q.co_users(user_id)).items()}
 
 

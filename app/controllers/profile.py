@@ -20,6 +20,7 @@ from app.domain.contacts import phone_problem
 from app.domain.feed import FeedEvent, feed_events, feed_periods, render_ics
 from app.domain.grid import DEADLINE_FIELDS
 from app.domain.vocabulary import ApiScope, MeterKind
+from app.i18n import format_datetime
 from app.i18n import gettext as _
 from app.metrics import enqueue
 from app.queries import api_tokens
@@ -175,11 +176,11 @@ class ProfileController(Controller):
             request.user.id, await asyncio.to_thread(hash_password, new))
         start_session(request, request.user.id, generation)  # this one stays logged in
         await _mail(request, request.user.email, _("Пароль личного кабинета изменён"), _(
-            "Здравствуйте!\n\nПароль вашего личного кабинета абонента изменён {when} (UTC). "
+            "Здравствуйте!\n\nПароль вашего личного кабинета абонента изменён {when}. "
             "На всех остальных устройствах выполнен выход.\n\nЕсли это сделали не вы, "
             "восстановите доступ по ссылке «Забыли пароль?» на странице входа: {link}\n\n"
             "МУП «Ижводоканал»"
-        ).format(when=datetime.now(UTC).strftime("%d.%m.%Y %H:%M"),
+        ).format(when=format_datetime(datetime.now(UTC), seconds=False),
                  link=f"{base_url(request)}/password/remind"))
         return await _page(request, "password", password_message=_(
             "Пароль изменён. На остальных устройствах выполнен выход."))

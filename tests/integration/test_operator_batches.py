@@ -64,6 +64,25 @@ async def test_operator_lists_batches_and_downloads_the_file(client, demo_db):
         assert (await client.get(f"/operator/batches/{uid}/file")).status_code == 404
 
 
+async def test_batch_times_are_izhevsk_time(client, demo_db):
+    """A batch made at 21:30 UTC on 31 December is shown as 01:30 on 1 January, UTC+4 (the
+    utility's zone, settings TIMEZONE), in Russian and in English."""
+    await transmit_two()
+    await refresh_archive()
+    await db.execute("""UPDATE billing_batch SET created_at = '2026-12-31 21:30:00+00',
+                                                applied_at = '2026-12-31 23:05:00+00'""")
+    uid = await db.fetchval("SELECT uid FROM billing_batch")
+    await login(client, *OPERATOR)
+    row = (await client.get("/operator")).text.split(f"<td>{uid}</td>", 1)[1].split("</tr>")[0]
+    assert "<td>01.01.2027 01:30 UTC+4</td>" in row
+    assert "<td>01.01.2027 03:05 UTC+4</td>" in row
+    assert "31.12.2026" not in row
+    await post_form(client, "/lang", {"lang": "en", "next": "/operator"})
+    fragment = await client.get("/operator/batches", headers={"HX-Request": "true"})
+    row = fragment.text.split(f"<td>{uid}</td>", 1)[1].split("</tr>")[0]
+    assert "<td>1 Jan 2027 01:30 UTC+4</td>" in row, row
+
+
 async def test_subscribers_cannot_list_or_download_batches(client, demo_db):
     await transmit_two()
     await refresh_archive()

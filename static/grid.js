@@ -12,8 +12,9 @@
 //   Ctrl+S  (Cmd+S)       «Сохранить значения»;  Ctrl+Enter (Cmd+Enter) «Передать значения»
 //   paste of a block      the grid form goes to /paste with it: the server matches the rows
 //                         by a meter column, or fills them in order (app/domain/spreadsheet.py)
-//   typing                kept as a draft in localStorage until it is saved; restored on load;
-//                         a warning before leaving the page with unsaved values
+//   typing                kept as a draft in localStorage until it is saved (values, dates and
+//                         the ticked rollover/anomaly confirmations); restored on load; a
+//                         warning before leaving the page with unsaved values
 //
 // Listeners sit on `document`, so a grid swapped in by htmx keeps working.
 (function () {
@@ -133,20 +134,38 @@
     return Array.prototype.filter.call(form.querySelectorAll(VALUE), isDirty);
   }
 
+  // Confirmations waiting for their question: a restored value is checked again, and the
+  // check's answer brings the rollover/anomaly box, unticked; the draft's tick goes on it then.
+  var pendingTicks = {};
+
+  // The rollover/anomaly confirmations ticked in a row (the boxes the inline check asks for).
+  // A restored tick whose question has not come back yet still counts.
+  function ticks(input) {
+    var names = Array.prototype.filter.call(
+      rowOf(input).querySelectorAll("label.confirm input"),
+      function (box) { return box.checked; }).map(function (box) { return box.name; });
+    var pending = pendingTicks[input.id.slice("value-".length)];
+    return pending && pending.value === input.value ? names.concat(pending.names) : names;
+  }
+
+  // Keep the unsaved rows: [value, date, ticked confirmation names]. True when whatever is
+  // unsaved is now in the draft (nothing to keep counts too), false when storage refused it.
   function saveDraft(form) {
     var key = draftKey(form);
-    if (!key) return;
+    if (!key) return false;
     var rows = {};
     var dirty = dirtyInputs(form);
     dirty.forEach(function (input) {
       var date = dateOf(input);
-      rows[input.id.slice("value-".length)] = [input.value, date ? date.value : ""];
+      rows[input.id.slice("value-".length)] = [input.value, date ? date.value : "", ticks(input)];
     });
     try {
       if (dirty.length) localStorage.setItem(key, JSON.stringify({ t: Date.now(), rows: rows }));
       else localStorage.removeItem(key);
+      return true;
     } catch (e) {
       /* storage full or disabled: the warning before leaving still protects the values */
+      return false;
     }
   }
 
@@ -163,6 +182,16 @@
     return null;
   }
 
+  function applyTicks(tr, names) {
+    var left = [];
+    names.forEach(function (name) {
+      var box = tr.querySelector('label.confirm input[name="' + name + '"]');
+      if (box) box.checked = true;
+      else left.push(name);
+    });
+    return left;
+  }
+
   // Put back what was typed and not saved; each restored row gets its inline check.
   function restoreDraft(form) {
     var rows = readDraft(form);
@@ -177,7 +206,11 @@
       var date = dateOf(input);
       input.value = rows[id][0];
       if (date && rows[id][1]) date.value = rows[id][1];
-      if (isDirty(input)) restored.push(input);
+      if (isDirty(input)) {
+        restored.push(input);
+        var left = applyTicks(rowOf(input), rows[id][2] || []);
+        if (left.length) pendingTicks[id] = { value: input.value, names: left };
+      }
     });
     restored.forEach(function (input) {
       input.dispatchEvent(new Event("input", { bubbles: true }));
@@ -196,8 +229,11 @@
   }
 
   // Leaving with unsaved values asks first — except where the values come back by
-  // themselves: the language switch (same grid, drafts restored) and the login that an
-  // expired session leads to (back to this grid after it).
+  // themselves, from the draft: the language switch (the same grid again), the contract and
+  // period selector (the draft is per contract and period: going back to that grid puts the
+  // values back, with the «Восстановлены…» note) and the login that an expired session leads
+  // to (back to this grid after it). Only when the draft really holds them: with storage
+  // full or disabled those ask too.
   var leavingSafely = false;
   window.addEventListener("beforeunload", function (event) {
     var form = gridOf(null);
@@ -206,7 +242,10 @@
     event.returnValue = "";
   });
   document.addEventListener("submit", function (event) {
-    if (event.target.closest && event.target.closest(".lang-switch")) leavingSafely = true;
+    var target = event.target;
+    if (!target.closest || !target.closest(".lang-switch, form.grid-select")) return;
+    var form = gridOf(null);
+    leavingSafely = !form || saveDraft(form);
   }, true);
   document.addEventListener("htmx:beforeOnLoad", function (event) {
     var xhr = event.detail.xhr;
@@ -305,10 +344,16 @@
     setUp(form, swapped);
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { scan(false); });
-  } else {
+  // After htmx has processed the page (its DOMContentLoaded handler was registered first,
+  // by the earlier deferred script): a restored row's input event must reach the row's
+  // hx-trigger to get its inline check. A deferred script runs while readyState is already
+  // "interactive", before DOMContentLoaded, so that is not a sign htmx is ready. `load` is a
+  // fallback for a script that came late (scan runs once per grid).
+  if (document.readyState === "complete") {
     scan(false);
+  } else {
+    document.addEventListener("DOMContentLoaded", function () { scan(false); });
+    window.addEventListener("load", function () { scan(false); });
   }
 
   // ---------------------------------------------------------------- htmx swaps
@@ -344,6 +389,16 @@
     if (isCheck(event.detail)) {
       var tr = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("tr");
       if (!tr) return;
+      var id = tr.id.slice("row-".length);
+      var pending = pendingTicks[id];
+      if (pending) {
+        var input = tr.querySelector(VALUE);
+        // Ticks belong to the value they were given for: a value typed since drops them.
+        var left = input && input.value === pending.value ? applyTicks(tr, pending.names) : [];
+        if (left.length) pending.names = left;
+        else delete pendingTicks[id];
+        saveDraft(tr.closest(GRID));
+      }
       syncInvalid(tr);
       updateCounter(tr.closest(GRID));
       // Only what needs the user: an error or a question, said once, politely.
@@ -389,7 +444,11 @@
       applyFilter(form);
       return;
     }
-    if (target.matches && target.matches("label.confirm input")) updateCounter(gridOf(target));
+    if (target.matches && target.matches("label.confirm input")) {
+      var grid = gridOf(target);
+      saveDraft(grid);  // the tick is part of the draft (a reload keeps it)
+      updateCounter(grid);
+    }
   });
 
   document.addEventListener("click", function (event) {

@@ -175,6 +175,102 @@ def test_typed_values_survive_leaving_language_switch_and_an_expired_session(
     assert dialogs == ["beforeunload"]
 
 
+def test_a_draft_keeps_the_ticked_rollover_and_anomaly_confirmations(
+        server, contract_id, meters, page: Page):
+    """A value below the last one asks «прошёл через ноль?» (and, the consumption being a
+    whole dial, «показание верное?»): the ticks are part of the draft, so a reload brings
+    back the value and its ticks, and the restored row saves without asking again."""
+    grid = open_grid(page, server, contract_id)
+    m = next(m for m in meters if m["previous"] > 10)
+    mid, value = m["id"], str(m["previous"] - 1)
+    grid.check(mid, value)
+    boxes = page.locator(f"#fb-{mid} label.confirm input")
+    expect(page.locator(f"#rollover-{mid}")).to_be_visible()
+    names = sorted(boxes.evaluate_all("boxes => boxes.map(b => b.name)"))
+    assert f"rollover-{mid}" in names
+    for name in names:
+        page.locator(f"#{name}").check()
+    draft = page.evaluate(f"""() => JSON.parse(localStorage.getItem(
+        'grid-draft:' + document.querySelector('form[data-grid]').dataset.draft)).rows['{mid}']""")
+    assert draft[0] == value and sorted(draft[2]) == names
+
+    page.once("dialog", lambda dialog: dialog.accept())  # the leave-page question
+    with page.expect_response(lambda r: "/readings/cold/check" in r.url):
+        page.reload()
+    expect(grid.value(mid)).to_have_value(value)
+    expect(page.locator("#grid-draft-note")).to_contain_text(
+        "Восстановлены несохранённые значения: 1")
+    for name in names:
+        expect(page.locator(f"#{name}")).to_be_checked()
+    # the ticks are still in the draft: a second reload keeps them too
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_response(lambda r: "/readings/cold/check" in r.url):
+        page.reload()
+    for name in names:
+        expect(page.locator(f"#{name}")).to_be_checked()
+
+    grid.save()
+    expect(grid.message).to_have_text("Сохранено строк: 1.")
+    assert stored([mid]) == {mid: "draft"}
+
+
+def test_contract_and_period_selector_keeps_the_draft_without_asking(
+        server, contract_id, meters, page: Page):
+    """Changing the grid's contract or period with typed values loses nothing — the draft is
+    per contract and period and comes back with the grid — so it asks nothing; a link out of
+    the grid still asks, and so does the selector when the browser cannot keep the draft."""
+    grid = open_grid(page, server, contract_id)
+    dialogs: list[str] = []
+
+    def dismiss(dialog) -> None:
+        dialogs.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    grid.inputs.first.focus()
+    grid.type_down([m["ok"] for m in meters[:2]])
+
+    # to April and back: no question, the values come back with the note
+    grid.period.select_option("2026-04")
+    page.get_by_role("button", name="Показать", exact=True).click()
+    page.wait_for_url("**period=2026-04")
+    expect(grid.value(meters[0]["id"])).to_have_value("")
+    grid.period.select_option("2026-03")
+    page.get_by_role("button", name="Показать", exact=True).click()
+    page.wait_for_url("**period=2026-03")
+    for m in meters[:2]:
+        expect(grid.value(m["id"])).to_have_value(m["ok"])
+    expect(page.locator("#grid-draft-note")).to_contain_text(
+        "Восстановлены несохранённые значения: 2")
+    assert dialogs == []
+
+    # another contract and back, likewise
+    page.locator("#contract-select").select_option(index=0)
+    other = page.locator("#contract-select").input_value()
+    assert other != str(contract_id)
+    page.get_by_role("button", name="Показать", exact=True).click()
+    page.wait_for_url(f"**contract={other}**")
+    page.locator("#contract-select").select_option(str(contract_id))
+    page.get_by_role("button", name="Показать", exact=True).click()
+    page.wait_for_url(f"**contract={contract_id}**")
+    for m in meters[:2]:
+        expect(grid.value(m["id"])).to_have_value(m["ok"])
+    assert dialogs == []
+
+    # leaving the grid by a link still asks (dismissed: the page stays)
+    grid.menu.get_by_role("link", name="Архив показаний").click()
+    page.wait_for_timeout(300)
+    assert dialogs == ["beforeunload"]
+
+    # storage refuses the draft: the selector asks too, as any leaving does
+    page.evaluate("() => { Storage.prototype.setItem = () => { throw new Error('full'); }; }")
+    grid.period.select_option("2026-04")
+    page.get_by_role("button", name="Показать", exact=True).click()
+    page.wait_for_timeout(300)
+    assert dialogs == ["beforeunload", "beforeunload"]
+    assert "period=2026-03" in page.url
+
+
 def test_deep_links_survive_the_login_and_next_stays_on_this_site(server, contract_id, page):
     page.context.clear_cookies()
     deep = f"/readings/hot?contract={contract_id}&period=2026-04"

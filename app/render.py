@@ -15,6 +15,9 @@ from app import i18n
 from app.domain import passwords
 from app.security import csrf_cookie, page_csrf_token
 from app.settings import ROOT, today
+from app.utility import load_utility
+
+DEMO_UTILITY = load_utility(None)
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +56,8 @@ def base_context(request: Request) -> dict[str, Any]:
         "path": request.url.path,
         "today": today(),
         "flashes": pop_flashes(request) if user else [],
+        # the footer's contacts, hours and legal details (settings UTILITY_FILE)
+        "utility": getattr(request.app.state, "utility", None) or DEMO_UTILITY,
     }
 
 

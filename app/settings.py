@@ -32,6 +32,9 @@ class Settings:
     forwarded_allow_ips: str = ""
     # The zone every timestamp is shown in (pages, mails): the utility's, Izhevsk (UTC+4).
     timezone: str = "Europe/Samara"
+    # TOML with the utility's contacts, hours and legal details for the footer (app/utility.py);
+    # None: the demo utility's.
+    utility_file: Path | None = None
 
     @property
     def public_url(self) -> str:
@@ -87,6 +90,7 @@ def get_settings() -> Settings:
         api_rate_limit=int(os.environ.get("API_RATE_LIMIT", "600")),
         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "").strip(),
         timezone=_timezone(os.environ.get("TIMEZONE") or "Europe/Samara"),
+        utility_file=ROOT / file if (file := os.environ.get("UTILITY_FILE")) else None,
     )
 
 

@@ -40,6 +40,7 @@ from app.security import (
     security_headers,
 )
 from app.settings import ROOT, Settings, get_settings
+from app.utility import load_utility
 
 
 def login_redirect(request: Request, exc: Exception) -> Response:
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
     """The app for `settings` (default: from the environment). `manage_pool=False` when the
     caller owns the database pool (the in-process test client shares the test session's)."""
     settings = settings or get_settings()
+    utility = load_utility(settings.utility_file)  # a broken file stops the start
     from app.api.docs import API_PATH, openapi_config
     from app.api.routes import RATE_LIMIT_STORE, api_router, docs_router
     from app.controllers import route_handlers
@@ -147,7 +149,7 @@ def create_app(settings: Settings | None = None, *, manage_pool: bool = True,
         route_handlers=handlers,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        state=State({"settings": settings, "csrf_config": csrf}),
+        state=State({"settings": settings, "csrf_config": csrf, "utility": utility}),
         stores={"sessions": session_store,
                 RATE_LIMIT_STORE: RedisStore(redis=redis, namespace="api-rate",
                                              handle_client_shutdown=False)},

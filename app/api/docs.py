@@ -27,7 +27,8 @@ class VendoredSwaggerPlugin(OpenAPIRenderPlugin):
         return f"""<!doctype html>
 <html lang="ru"><head><meta charset="utf-8"><title>{title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/static/swagger/swagger-ui.css"></head>
+<link rel="stylesheet" href="/static/swagger/swagger-ui.css">
+<link rel="stylesheet" href="/static/api-docs.css"></head>
 <body><div id="swagger-ui" data-spec-url="{spec_url}"></div>
 <script src="/static/swagger/swagger-ui-bundle.js"></script>
 <script src="/static/api-docs.js"></script>

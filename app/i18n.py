@@ -141,3 +141,11 @@ def format_datetime(value: datetime | None, *, seconds: bool = True, zone: bool 
     clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
     text = f"{format_date(local.date())} {clock}"
     return f"{text} {zone_label(local)}" if zone else text
+
+
+def format_reason(reason) -> str:
+    """Billing's reject reason (app.domain.billing_checks.RejectReason) in the current
+    language, its numbers and dates written as the rest of the page writes them."""
+    if reason is None:
+        return ""
+    return reason.text_in(gettext, format_number, format_date)

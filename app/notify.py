@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app import db, i18n
 from app.domain import N_
+from app.domain.billing_checks import RejectReason
 from app.domain.notifications import MAIL_FLAGS, METER_KIND_NAMES
 from app.domain.receipts import LINE_STATUS_LABELS
 from app.domain.unsubscribe import make_token
@@ -67,7 +68,7 @@ def environment() -> Environment:
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
     env.filters.update(date=i18n.format_date, m3=i18n.format_m3, period=i18n.format_period,
-                       datetime=i18n.format_datetime)
+                       datetime=i18n.format_datetime, reason=i18n.format_reason)
     return env
 
 
@@ -98,6 +99,9 @@ def _parsed(payload: dict[str, Any]) -> dict[str, Any]:
             value = Decimal(value)
         elif name == "lines":
             value = [_parsed(line) for line in value]
+        elif name == "reason":  # billing's reject reason: code + params, else its text
+            value = RejectReason.of(payload.get("reason_code"), payload.get("reason_params"),
+                                    value)
         out[name] = value
     return out
 

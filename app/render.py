@@ -31,7 +31,8 @@ def environment() -> Environment:
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
     env.filters.update(date=i18n.format_date, m3=i18n.format_m3, period=i18n.format_period,
-                       datetime=i18n.format_datetime, number=i18n.format_number)
+                       datetime=i18n.format_datetime, number=i18n.format_number,
+                       reason=i18n.format_reason)
     # shown beside every new-password field before the first attempt (issue 19)
     env.globals["password_min_length"] = passwords.MIN_LENGTH
     return env

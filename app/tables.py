@@ -132,7 +132,12 @@ class Reading(Table):
     source = Varchar(length=8, choices=Source, default=Source.portal)
     rollover_confirmed = Boolean(default=False)
     anomaly_confirmed = Boolean(default=False)
-    reject_reason = Text(null=True, default=None)
+    reject_reason = Text(null=True, default=None,
+                         help_text="Billing's reason as text: its own words, or the Russian "
+                                   "text of reject_code (shown when the code is unknown)")
+    reject_code = Varchar(length=40, null=True, default=None,
+                          help_text="Billing's reason code (app.domain.billing_checks)")
+    reject_params = JSONB(null=True, default=None, help_text="The reason's parameters")
     batch = ForeignKey(BillingBatch, on_delete=OnDelete.restrict, null=True, default=None)
     created_by = ForeignKey(User, on_delete=OnDelete.set_null, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())

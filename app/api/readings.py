@@ -25,7 +25,7 @@ from app.domain.grid import GRIDS, RowInput, plan_row, window_text
 from app.domain.readings import typed_number
 from app.domain.vocabulary import AuditChannel
 from app.domain.writes import REFUSAL_NOTES
-from app.i18n import format_date, format_number, format_period
+from app.i18n import format_date, format_number, format_period, format_reason
 from app.i18n import gettext as _
 from app.metrics import count_writes
 from app.queries import api_tokens
@@ -53,7 +53,7 @@ WRONG_KIND = N_("Прибор учёта не того вида: в запрос
 
 
 def _problem(p: Problem) -> s.ItemProblem:
-    return s.ItemProblem(p.code, p.text(_, format_number))
+    return s.ItemProblem(p.code, p.text(_, format_number, format_date))
 
 
 def _note(outcome) -> s.ItemProblem:
@@ -157,7 +157,9 @@ class ReadingsApi(Controller):
         """This period's reading of every meter of that kind that has one."""
         found = await own_contract(principal, contract)
         rows = await grid_rows(found.id, kind, api_period(period))
-        return [s.Reading(r.code, period, float(r.value), r.read_on, str(r.status), r.reject_reason)
+        return [s.Reading(r.code, period, float(r.value), r.read_on, str(r.status),
+                          format_reason(r.reject_reason) or None,
+                          r.reject_reason.code if r.reject_reason else None)
                 for r in rows if r.value is not None]
 
     @post("/", guards=[requires_submit_scope], status_code=200,

@@ -96,7 +96,13 @@ class Reading(Struct):
     value: float  # m³
     date: dt.date
     status: Literal["draft", "transmitted", "accepted", "rejected"]
-    reason: str | None
+    reason: Annotated[str | None, Meta(description=(
+        "Billing's reason for a rejection, in the token owner's language (as problem messages "
+        "are); null when not rejected"))]
+    reason_code: Annotated[str | None, Meta(description=(
+        "The reason's stable code (not_active, negative, digits, below_last, "
+        "date_before_last, rejected, or billing's own); null when billing gave only text "
+        "or the reading is not rejected"), examples=["below_last"])] = None
 
 
 class FieldError(Struct):

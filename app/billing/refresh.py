@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 
 from app import db
 from app.billing.adapter import BillingAdapter, BillingUnavailable, OutboxAdapter
-from app.domain.billing_checks import ItemAnswer
+from app.domain.billing_checks import ItemAnswer, RejectReason
 from app.domain.vocabulary import BatchState, ReadingStatus
 from app.queries import billing as q
 from app.queries.mails import queue_results
@@ -124,7 +124,7 @@ async def _apply_answers(batch_id: int, uid: str, answers: list[ItemAnswer],
                          counts: dict[str, int]) -> None:
     """Record billing's answers on the batch's unchanged readings; release the changed ones."""
     current = await q.lock_batch_readings(batch_id)
-    ids, statuses, reasons, values = [], [], [], []
+    ids, statuses, reasons, codes, params, values = [], [], [], [], [], []
     for answer in answers:
         row = current.pop(answer.reading_id, None)
         if row is None:
@@ -135,9 +135,12 @@ async def _apply_answers(batch_id: int, uid: str, answers: list[ItemAnswer],
             continue
         ids.append(answer.reading_id)
         statuses.append(ReadingStatus.accepted if answer.accepted else ReadingStatus.rejected)
-        reasons.append(None if answer.accepted else (answer.reason or "Отклонено биллингом"))
+        reason = None if answer.accepted else (answer.reason or RejectReason.coded("rejected"))
+        reasons.append(reason.text if reason else None)
+        codes.append(reason.code if reason else None)
+        params.append(reason.json_params if reason else None)
         values.append(row["value"])
-    await q.apply_verdicts(ids, statuses, reasons, values, f"Пакет {uid}")
+    await q.apply_verdicts(ids, statuses, reasons, values, f"Пакет {uid}", codes, params)
     # Same transaction: the answers and the mails about them commit (or roll back) together,
     # one per user and batch (mail_outbox key results:<uid>:<user>).
     await queue_results(uid, ids)

@@ -4,6 +4,8 @@ RowView, so a row from a file gets exactly the verdict a typed row gets; nothing
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
@@ -38,7 +40,7 @@ from app.domain.spreadsheet import (
     fill_from_rows,
     header_aliases,
 )
-from app.i18n import LOCALES, format_number, translations
+from app.i18n import LOCALES, format_date, format_number, translations
 from app.i18n import gettext as _
 from app.render import render
 from app.security import requires_login
@@ -98,7 +100,7 @@ def template_columns(grid: GridKind) -> list[TemplateColumn]:
 
 
 def _problem_text(problem: Problem) -> str:
-    return problem.text(_, format_number)
+    return problem.text(_, format_number, format_date)
 
 
 def posted_view(grid: GridKind, row, form) -> RowView:
@@ -120,7 +122,11 @@ def filled_views(grid: GridKind, screen: Screen, form, inputs: dict) -> list[Row
         if typed is None:
             views.append(posted_view(grid, row, form))
             continue
-        view = RowView(row, typed, grid.evaluate(typed, row.meter_history, now))
+        outcome = grid.evaluate(typed, row.meter_history, now)
+        if outcome.read_on is not None and typed.read_on.strip():
+            # a file's date, written as the page writes dates (an empty one stays empty)
+            typed = replace(typed, read_on=format_date(outcome.read_on))
+        view = RowView(row, typed, outcome)
         if view.outcome.errors:
             view.state = "error"
         views.append(view)

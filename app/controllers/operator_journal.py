@@ -11,6 +11,9 @@ from litestar.exceptions import NotFoundException
 from app.controllers._forms import clean_text
 from app.controllers._pager import page_number, page_url, paging
 from app.controllers._scope import DbId
+from app.controllers.meters import STATUS_LABELS
+from app.domain import N_
+from app.domain.readings import ReadingError, parse_reading_date
 from app.i18n import gettext as _
 from app.queries.audit import journal_page, reading_history
 from app.render import render
@@ -21,13 +24,62 @@ PER_PAGE = 50
 FIELDS = ("who", "contract", "meter", "date_from", "date_to")
 
 
+# What each journal action code means (audit_event.action, reading_audit.action); a code not
+# listed (a new one, or a row older than this list) is shown as the code itself.
+ACTION_LABELS = {
+    # account events
+    "api_token_created": N_("Выпущен токен API"),
+    "api_token_revoked": N_("Токен API отозван"),
+    "archive_refresh_requested": N_("Запрошено обновление архива"),
+    "billing_import_started": N_("Загрузка данных биллинга начата"),
+    "billing_import_done": N_("Загрузка данных биллинга завершена"),
+    "billing_import_failed": N_("Загрузка данных биллинга не удалась"),
+    "calendar_link_created": N_("Создана ссылка на календарь сроков"),
+    "calendar_override_added": N_("Изменён календарь: день добавлен"),
+    "calendar_override_deleted": N_("Изменён календарь: день удалён"),
+    "contract_linked": N_("Договор подключён"),
+    "contract_unlinked": N_("Договор отключён"),
+    "operator_unlinked_contract": N_("Оператор отключил договор"),
+    "email_changed": N_("E-mail изменён"),
+    "email_change_refused": N_("Смена e-mail отклонена"),
+    "logout_everywhere": N_("Выход на всех устройствах"),
+    "notifications_changed": N_("Изменены уведомления"),
+    "password_changed": N_("Пароль изменён"),
+    "password_reset": N_("Пароль восстановлен"),
+    "profile_updated": N_("Профиль изменён"),
+    "user_blocked": N_("Пользователь заблокирован"),
+    "user_unblocked": N_("Пользователь разблокирован"),
+    # reading changes
+    "save": N_("Сохранено"),
+    "transmit": N_("Передано"),
+    "correct": N_("Исправлено после передачи"),
+    "billing_accepted": N_("Принято биллингом"),
+    "billing_rejected": N_("Отклонено биллингом"),
+    "billing_released": N_("Возвращено из пакета биллинга"),
+}
+
+
+def action_labels() -> dict[str, str]:
+    return {code: _(label) for code, label in ACTION_LABELS.items()}
+
+
+def status_labels() -> dict[str, str]:
+    return {str(code): _(label) for code, label in STATUS_LABELS.items()}
+
+
 def channel_labels() -> dict[str, str]:
     return {"grid": _("таблица"), "upload": _("файл"), "api": _("API"),
             "billing": _("биллинг")}
 
 
 def _date(raw: str) -> date | None:
-    return date.fromisoformat(raw) if raw else None
+    """What a date input sends (ISO), or a date typed as a page shows it (no date input)."""
+    if not raw:
+        return None
+    try:
+        return parse_reading_date(raw)
+    except ReadingError:
+        raise ValueError(raw) from None
 
 
 def _url(form: dict[str, str], page: int = 1) -> str:
@@ -63,7 +115,8 @@ class JournalController(Controller):
                                              (page - 1) * PER_PAGE)
         return render(request, TEMPLATE, {
             "form": form, "errors": errors, "rows": rows, "total": total,
-            "channels": channel_labels(),
+            "channels": channel_labels(), "actions": action_labels(),
+            "statuses": status_labels(),
             **paging(page, total, PER_PAGE, lambda n: _url(form, n)),
         }, fragment="journal", status=422 if errors else 200)
 
@@ -76,4 +129,5 @@ class JournalController(Controller):
         if reading is None:
             raise NotFoundException()
         return render(request, "operator/reading_history.html", {
-            "reading": reading, "changes": changes, "channels": channel_labels()})
+            "reading": reading, "changes": changes, "channels": channel_labels(),
+            "actions": action_labels(), "statuses": status_labels()})

@@ -72,13 +72,13 @@ class RowView:
     def problems(self) -> list[str]:
         if self.outcome is None:
             return []
-        return [p.text(_, format_number) for p in self.outcome.errors]
+        return [p.text(_, format_number, format_date) for p in self.outcome.errors]
 
     def field_problems(self, field: str) -> list[str]:
         """The errors about one input ("value" or "date"), drawn under that input."""
         if self.outcome is None:
             return []
-        return [p.text(_, format_number) for p in self.outcome.errors
+        return [p.text(_, format_number, format_date) for p in self.outcome.errors
                 if problem_field(p) == field]
 
     def question(self, code: str) -> str | None:
@@ -87,7 +87,7 @@ class RowView:
             return None
         for p in self.outcome.confirmations + self.outcome.warnings:
             if p.code == code:
-                return p.text(_, format_number)
+                return p.text(_, format_number, format_date)
         return None
 
     def confirmed(self, code: str) -> bool:
@@ -127,10 +127,18 @@ def _period_param(raw: str | None, periods: list[date]) -> date | None:
     return period if period in periods else None
 
 
+class NoContracts(NotFoundException):
+    """The user has no contract linked and asked for none: the GET shows a prompt to connect
+    one (a 404 wherever it is not caught, e.g. a POST)."""
+
+
 async def load_screen(request: Request, grid: GridKind, contract_param: str | None,
                       period_param: str | None) -> Screen:
     """The contract (404 if not the user's), its periods with their stored windows, the rows."""
-    contract, contracts = owned_or_404(await selected_contract(request.user.id, contract_param))
+    found = await selected_contract(request.user.id, contract_param)
+    if found is None and contract_param in (None, ""):
+        raise NoContracts()  # the user's first contract was asked for: there is none
+    contract, contracts = owned_or_404(found)
     now = today()
     periods = candidate_periods(now)
     windows = await windows_for(contract.id, grid.kind, grid.deadline_day(contract), periods)
@@ -150,7 +158,8 @@ def stored_input(grid: GridKind, row: GridRow) -> RowInput:
             value = value.replace(".", ",")
     else:
         value = str(int(row.value))
-    return RowInput(value, (row.read_on or today()).strftime("%d.%m.%Y"),
+    # the date as the page writes dates: ДД.ММ.ГГГГ / "1 Dec 2026" (parse_reading_date reads both)
+    return RowInput(value, format_date(row.read_on or today()),
                     bool(row.rollover_confirmed), bool(row.anomaly_confirmed))
 
 
@@ -301,8 +310,13 @@ class ReadingsController(Controller):
         """The grid page of the chosen contract and reporting period (after a plain-form POST,
         with that POST's result: PRG, so F5 does not post again)."""
         grid = _grid(request)
-        screen = await load_screen(request, grid, request.query_params.get("contract"),
-                                   request.query_params.get("period"))
+        try:
+            screen = await load_screen(request, grid, request.query_params.get("contract"),
+                                       request.query_params.get("period"))
+        except NoContracts:
+            # a 200 page with the menu and a way forward, not «Страница не найдена»; a
+            # contract id in the query that is not the user's still answers 404 (R8)
+            return render(request, "readings/no_contracts.html", {"grid": grid})
         result = request.session.pop(RESULT_KEY, None) if request.user else None
         if result and result.get("at") == grid_url(grid, screen.contract, screen.period):
             views = posted_views(screen, result["rows"])

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,12 @@ class Problem:
     message: str
     params: dict[str, Any] = field(default_factory=dict)
 
-    def text(self, gettext: Callable[[str], str], number: Callable[[Any], str] = str) -> str:
-        """Translated message; Decimal params go through `number` (locale formatting)."""
-        params = {k: number(v) if isinstance(v, Decimal) else v for k, v in self.params.items()}
+    def text(self, gettext: Callable[[str], str], number: Callable[[Any], str] = str,
+             day: Callable[[date], str] | None = None) -> str:
+        """Translated message; Decimal params go through `number`, dates through `day`
+        (locale formatting; without `day` a date is written ДД.ММ.ГГГГ)."""
+        params = {k: number(v) if isinstance(v, Decimal)
+                  else (day(v) if day else v.strftime("%d.%m.%Y")) if isinstance(v, date)
+                  else v
+                  for k, v in self.params.items()}
         return gettext(self.message).format(**params)

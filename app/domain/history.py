@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from app.domain.billing_checks import RejectReason
 from app.domain.calendar import add_months
 from app.domain.dashboard import months_between
 from app.domain.notifications import TRANSMITTED_STATUSES
@@ -45,7 +46,7 @@ class PeriodReading:
     value: Decimal
     read_on: date
     status: str
-    reject_reason: str | None = None
+    reject_reason: RejectReason | None = None
 
     @property
     def counted(self) -> bool:

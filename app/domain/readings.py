@@ -18,6 +18,13 @@ _COLD_RE = re.compile(r"(-?)([0-9]+)(?:[.,]([0-9]+))?")
 _VOLUME_RE = re.compile(r"(-?)([0-9]+|[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+)(?:[.,]([0-9]+))?")
 _DMY_RE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
 _ISO_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+# What English pages show ("1 Dec 2026", app.i18n.format_date) and its long form.
+_DAY_MONTH_RE = re.compile(r"([0-9]{1,2})\s+([A-Za-z]{3,9})\.?,?\s+([0-9]{4})")
+_MONTHS = {name: n for n, names in enumerate(
+    (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
+     ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
+     ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+     ("dec", "december")), start=1) for name in names}
 
 
 class ReadingError(ValueError):
@@ -64,7 +71,8 @@ def parse_cold_value(raw: str, digits: int) -> int:
 
 
 def parse_reading_date(raw: str) -> date:
-    """Accepts ДД.ММ.ГГГГ and YYYY-MM-DD."""
+    """Accepts what a page shows — ДД.ММ.ГГГГ (Russian), "1 Dec 2026" / "1 December 2026"
+    (English) — and YYYY-MM-DD, whatever the page's language."""
     text = raw.strip()
     if not text:
         raise _fail("required", N_("Укажите дату показания"))
@@ -72,6 +80,8 @@ def parse_reading_date(raw: str) -> date:
         day, month, year = m.groups()
     elif m := _ISO_RE.fullmatch(text):
         year, month, day = m.groups()
+    elif (m := _DAY_MONTH_RE.fullmatch(text)) and m.group(2).lower() in _MONTHS:
+        day, month, year = m.group(1), _MONTHS[m.group(2).lower()], m.group(3)
     else:
         year = month = day = "0"
     try:
@@ -120,7 +130,7 @@ def _date_problems(read_on: date, today: date, previous: PreviousReading | None)
             Problem(
                 "date_before_previous",
                 N_("Дата показания не может быть раньше даты предыдущего показания ({date})"),
-                {"date": previous.read_on.strftime("%d.%m.%Y")},
+                {"date": previous.read_on},  # written the page's way (Problem.text)
             )
         )
     return problems

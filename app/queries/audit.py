@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from app import db
+from app.domain.billing_checks import RejectReason
 from app.queries.progress import like_pattern
 
 
@@ -87,8 +88,9 @@ WHERE a.reading = $1 ORDER BY a.changed_at, a.id
 """
 
 READING_SQL = """
-SELECT r.id, r.period, r.value, r.read_on, r.status, r.source, r.reject_reason, m.billing_id
-       AS meter_code, m.serial, m.kind, m.address, c.billing_id AS contract, cp.name
+SELECT r.id, r.period, r.value, r.read_on, r.status, r.source, r.reject_reason, r.reject_code,
+       r.reject_params::text AS reject_params, m.billing_id AS meter_code, m.serial, m.kind,
+       m.address, c.billing_id AS contract, cp.name
 FROM reading r JOIN meter m ON m.id = r.meter JOIN connection_point p ON p.id = m.point
 JOIN contract c ON c.id = p.contract JOIN counterparty cp ON cp.id = c.counterparty
 WHERE r.id = $1
@@ -100,4 +102,6 @@ async def reading_history(reading_id: int) -> tuple[dict | None, list[dict]]:
     reading = await db.fetchrow(READING_SQL, reading_id)
     if reading is None:
         return None, []
-    return dict(reading), [dict(r) for r in await db.fetch(READING_HISTORY_SQL, reading_id)]
+    found = dict(reading)
+    found["reject_reason"] = RejectReason.from_row(found)
+    return found, [dict(r) for r in await db.fetch(READING_HISTORY_SQL, reading_id)]

@@ -123,13 +123,20 @@ async def lock_batch_readings(batch_id: int) -> dict[int, dict]:
 
 
 async def apply_verdicts(ids: list[int], statuses: list[str], reasons: list[str | None],
-                         values: list[Decimal], note: str) -> None:
-    """Billing's verdict on each transmitted reading: status, reason, processed_at, audit."""
+                         values: list[Decimal], note: str,
+                         codes: list[str | None] | None = None,
+                         params: list[str | None] | None = None) -> None:
+    """Billing's verdict on each transmitted reading: status, reason (text, code and the
+    code's parameters as JSON text), processed_at, audit."""
+    codes = codes if codes is not None else [None] * len(ids)
+    params = params if params is not None else [None] * len(ids)
     await db.execute(
-        """UPDATE reading r SET status = a.status, reject_reason = a.reason, processed_at = now()
-           FROM unnest($1::int[], $2::text[], $3::text[]) AS a(id, status, reason)
+        """UPDATE reading r SET status = a.status, reject_reason = a.reason,
+               reject_code = a.code, reject_params = a.params::jsonb, processed_at = now()
+           FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[])
+                AS a(id, status, reason, code, params)
            WHERE r.id = a.id""",
-        ids, statuses, reasons,
+        ids, statuses, reasons, codes, params,
     )
     await db.execute(
         """INSERT INTO reading_audit (reading, changed_by, changed_at, action, old_value,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from app import db
+from app.domain.billing_checks import RejectReason
 from app.domain.calendar import add_months, candidate_periods, month_start
 from app.domain.dashboard import (
     WindowWords,
@@ -69,7 +70,8 @@ METER_COLUMNS = """
 # Rejected readings of the periods a grid can show, whose meter has nothing transmitted or
 # accepted for that period since (a corrected value transmitted again settles it).
 REJECTED_SQL = f"""
-SELECT {METER_COLUMNS}, r.period, r.value, r.reject_reason
+SELECT {METER_COLUMNS}, r.period, r.value, r.reject_reason, r.reject_code,
+       r.reject_params::text AS reject_params
 FROM contract_link l
 JOIN contract c ON c.id = l.contract
 JOIN connection_point p ON p.contract = c.id
@@ -145,7 +147,7 @@ class MeterNote:
     contract_billing_id: int
     period: date | None = None  # rejected: its period; missing: the last one read
     value: object = None
-    reject_reason: str | None = None
+    reject_reason: RejectReason | None = None
     verification_due: date | None = None
     attention: str | None = None  # verification: "overdue" / "soon"
     missing: int | None = None  # periods without a reading
@@ -192,7 +194,7 @@ async def load_dashboard(user_id: int, today: date) -> Dashboard:
     board = Dashboard(contracts, list(rows.values()))
     for r in await db.fetch(REJECTED_SQL, user_id, candidate_periods(today), COUNTED):
         board.rejected.append(_note(r, period=r["period"], value=r["value"],
-                                    reject_reason=r["reject_reason"]))
+                                    reject_reason=RejectReason.from_row(r)))
         if (row := rows.get((r["contract_id"], r["kind"]))) is not None:
             row.rejected += 1
     for r in await db.fetch(ATTENTION_SQL, user_id,

@@ -164,7 +164,8 @@ async def queue_results(batch_uid: str, reading_ids: Sequence[int]) -> int:
         return 0
     rows = await db.fetch(
         """SELECT c.id AS contract, c.billing_id, m.serial, m.kind, m.address, r.period,
-                  r.value, r.read_on, r.status, r.reject_reason
+                  r.value, r.read_on, r.status, r.reject_reason, r.reject_code,
+                  r.reject_params::text AS reject_params
            FROM reading r JOIN meter m ON m.id = r.meter
            JOIN connection_point p ON p.id = m.point JOIN contract c ON c.id = p.contract
            WHERE r.id = ANY($1::int[])
@@ -176,7 +177,8 @@ async def queue_results(batch_uid: str, reading_ids: Sequence[int]) -> int:
         line = {"contract": r["billing_id"], "serial": r["serial"], "kind": r["kind"],
                 "address": r["address"], "period": r["period"].isoformat(),
                 "value": str(r["value"]), "read_on": r["read_on"].isoformat(),
-                "status": r["status"], "reason": r["reject_reason"]}
+                "status": r["status"], "reason": r["reject_reason"],
+                "reason_code": r["reject_code"], "reason_params": r["reject_params"]}
         for user in users.get(r["contract"], []):
             if wants(user, MailKind.results):
                 per_user.setdefault(user["id"], []).append(line)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from app import db
+from app.domain.billing_checks import RejectReason
 from app.domain.history import PeriodReading
 from app.domain.notifications import TRANSMITTED_STATUSES
 from app.domain.readings import MAX_HISTORY
@@ -32,16 +33,18 @@ WHERE m.id = $1
 #              reads them (app/queries/readings.py GRID_SQL).
 READINGS_SQL = f"""
 (SELECT DISTINCT ON (r.period) 'shown' AS part, r.period, r.value, r.read_on, r.status,
-        r.reject_reason
+        r.reject_reason, r.reject_code, r.reject_params::text AS reject_params
  FROM reading r WHERE r.meter = $1 AND r.period BETWEEN $2 AND $3
  ORDER BY r.period, (r.status <> '{ReadingStatus.rejected}') DESC, r.updated_at DESC,
           r.id DESC)
 UNION ALL
-(SELECT 'before', r.period, r.value, r.read_on, r.status, r.reject_reason
+(SELECT 'before', r.period, r.value, r.read_on, r.status, r.reject_reason, r.reject_code,
+        r.reject_params::text
  FROM reading r WHERE r.meter = $1 AND r.period < $2 AND r.status = ANY($4::text[])
  ORDER BY r.period DESC LIMIT 1)
 UNION ALL
-(SELECT 'accepted', r.period, r.value, r.read_on, r.status, r.reject_reason
+(SELECT 'accepted', r.period, r.value, r.read_on, r.status, r.reject_reason, r.reject_code,
+        r.reject_params::text
  FROM reading r WHERE r.meter = $1 AND r.status = '{ReadingStatus.accepted}'
  ORDER BY r.period DESC LIMIT {MAX_HISTORY + 1})
 """
@@ -83,6 +86,6 @@ async def meter_readings(meter_id: int, first: date, last: date) -> MeterReading
     shown, accepted = [], []
     for r in rows:
         reading = PeriodReading(r["period"], r["value"], r["read_on"], r["status"],
-                                r["reject_reason"])
+                                RejectReason.from_row(r))
         (accepted if r["part"] == "accepted" else shown).append(reading)
     return MeterReadings(shown, accepted)

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from app import db
+from app.domain.billing_checks import RejectReason
 from app.domain.grid import MeterHistory
 from app.domain.notifications import verification_overdue
 from app.domain.readings import MAX_HISTORY, PreviousReading
@@ -28,6 +29,7 @@ SELECT m.id AS meter_id, m.billing_id AS code, m.serial, m.model, m.address,
        m.verification_due, m.digits,
        hist.values AS history, hist.last_read_on AS previous_read_on,
        cur.id AS reading_id, cur.value, cur.read_on, cur.status, cur.reject_reason,
+       cur.reject_code, cur.reject_params::text AS reject_params,
        cur.rollover_confirmed, cur.anomaly_confirmed, cur.batch
 FROM meter m
 JOIN connection_point p ON p.id = m.point
@@ -39,7 +41,7 @@ LEFT JOIN LATERAL (
           ORDER BY r.period DESC LIMIT {MAX_HISTORY + 1}) h
 ) hist ON true
 LEFT JOIN LATERAL (
-    SELECT r.id, r.value, r.read_on, r.status, r.reject_reason,
+    SELECT r.id, r.value, r.read_on, r.status, r.reject_reason, r.reject_code, r.reject_params,
            r.rollover_confirmed, r.anomaly_confirmed, r.batch
     FROM reading r WHERE r.meter = m.id AND r.period = {period}
     ORDER BY (r.status <> '{REJECTED}') DESC, r.updated_at DESC, r.id DESC LIMIT 1
@@ -71,7 +73,7 @@ class GridRow:
     value: Decimal | None
     read_on: date | None
     status: str | None
-    reject_reason: str | None
+    reject_reason: RejectReason | None
     rollover_confirmed: bool | None
     anomaly_confirmed: bool | None
     batch: int | None
@@ -114,13 +116,21 @@ async def grid_rows(
     """Every active meter of this kind on the contract with its previous accepted reading,
     accepted history and this period's reading — or only `meter_id` if it belongs there."""
     rows = await db.fetch(GRID_SQL, contract_id, kind, period, meter_id)
-    return [GridRow(**dict(r)) for r in rows]
+    return [_grid_row(r) for r in rows]
 
 
 async def grid_rows_of_meters(meter_ids: list[int], period: date) -> dict[int, GridRow]:
     """`grid_rows` of these active meters (already known to be the user's), by meter id."""
     rows = await db.fetch(METERS_GRID_SQL, meter_ids, period)
-    return {r["meter_id"]: GridRow(**dict(r)) for r in rows}
+    return {r["meter_id"]: _grid_row(r) for r in rows}
+
+
+def _grid_row(record) -> GridRow:
+    row = dict(record)
+    if row["reject_code"] is not None or row["reject_reason"] is not None:
+        row["reject_reason"] = RejectReason.from_row(row)
+    del row["reject_code"], row["reject_params"]
+    return GridRow(**row)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from app import db
+from app.domain.billing_checks import RejectReason
 from app.domain.notifications import event_key, wants
 from app.domain.receipts import line_status
 from app.domain.vocabulary import MailKind
@@ -83,7 +84,7 @@ class ReceiptLineView:
     value: Decimal
     read_on: date
     status: str
-    reason: str | None
+    reason: RejectReason | None
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,8 @@ async def receipt_for_user(user_id: int, number: int) -> ReceiptView | None:
     user = await db.fetchrow("SELECT email, full_name FROM portal_user WHERE id = $1", user_id)
     rows = await db.fetch(
         """SELECT m.serial, m.model, m.address, l.value, l.read_on,
-                  r.value AS now_value, r.read_on AS now_read_on, r.status, r.reject_reason
+                  r.value AS now_value, r.read_on AS now_read_on, r.status, r.reject_reason,
+                  r.reject_code, r.reject_params::text AS reject_params
            FROM receipt rc JOIN receipt_line l ON l.receipt = rc.id
            JOIN meter m ON m.id = l.meter JOIN connection_point p ON p.id = m.point
            JOIN reading r ON r.id = l.reading
@@ -133,5 +135,6 @@ async def receipt_for_user(user_id: int, number: int) -> ReceiptView | None:
                              r["status"])
         lines.append(ReceiptLineView(r["serial"], r["model"], r["address"], r["value"],
                                      r["read_on"], status,
-                                     r["reject_reason"] if status == "rejected" else None))
+                                     RejectReason.from_row(r) if status == "rejected"
+                                     else None))
     return ReceiptView(ReceiptSummary(**dict(head)), user["email"], user["full_name"], lines)

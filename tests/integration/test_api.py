@@ -258,6 +258,42 @@ async def test_contracts_meters_windows(api, demo_db):
     assert default["period"] == windows["period"]
 
 
+async def test_a_rejection_has_its_code_and_words_in_the_token_owners_language(api, demo_db):
+    """Billing's reason: a stable `reason_code` and `reason` in the owner's language, numbers
+    written that language's way; billing's own words (an unknown code) as they came."""
+    meters = await cold_meters()
+    m, other = meters[5], meters[6]
+    answer = (await api.post("/api/v1/readings", json=body(item(m), item(other)))).json()
+    assert [i["status"] for i in answer["items"]] == ["transmitted"] * 2
+    await db.execute(
+        """UPDATE reading SET status = 'rejected', reject_code = 'below_last',
+               reject_params = '{"value": "1200", "last": "12310"}',
+               reject_reason = 'Показание 1200 меньше последнего принятого (12310), переход '
+                               || 'через ноль не подтверждён'
+           WHERE meter = $1 AND source = 'portal'""", m["id"])
+    await db.execute(
+        """UPDATE reading SET status = 'rejected', reject_code = 'acct_closed',
+               reject_params = '{}', reject_reason = 'Лицевой счёт закрыт'
+           WHERE meter = $1 AND source = 'portal'""", other["id"])
+    params = {"contract": 15303, "period": period_value(month_start(today())), "kind": "cold"}
+
+    async def reasons() -> dict:
+        rows = (await api.get("/api/v1/readings", params=params)).json()
+        return {r["meter_id"]: (r["status"], r["reason_code"], r["reason"]) for r in rows
+                if r["meter_id"] in (m["code"], other["code"])}
+
+    assert await reasons() == {
+        m["code"]: ("rejected", "below_last", "Показание 1\u00a0200 меньше последнего принятого "
+                    "(12\u00a0310), переход через ноль не подтверждён"),
+        other["code"]: ("rejected", "acct_closed", "Лицевой счёт закрыт")}
+    await db.execute("UPDATE portal_user SET locale = 'en' WHERE id = $1", demo_db["subscriber"])
+    assert await reasons() == {
+        m["code"]: ("rejected", "below_last", "The reading 1,200 is less than the last accepted "
+                    "one (12,310); the rollover past zero was not confirmed"),
+        other["code"]: ("rejected", "acct_closed", "Лицевой счёт закрыт")}
+    await db.execute("UPDATE portal_user SET locale = 'ru' WHERE id = $1", demo_db["subscriber"])
+
+
 async def test_transmit_writes_like_the_grid_with_receipt_and_audit(api, demo_db):
     meters = await cold_meters()
     items = [item(m, 4) for m in meters[1:4]]
@@ -283,7 +319,7 @@ async def test_transmit_writes_like_the_grid_with_receipt_and_audit(api, demo_db
         "kind": "cold"})).json()
     assert {(r["meter_id"], r["status"]) for r in readings} == {
         (m["code"], "transmitted") for m in meters[1:4]}
-    assert all(r["reason"] is None for r in readings)
+    assert all(r["reason"] is None and r["reason_code"] is None for r in readings)
     # Again: nothing changes, no new receipt, the same statuses.
     again = (await api.post("/api/v1/readings", json=body(*items))).json()
     assert [i["status"] for i in again["items"]] == ["transmitted"] * 3

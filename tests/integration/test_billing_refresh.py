@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -136,6 +137,14 @@ async def test_refresh_hands_over_and_records_billing_answers(world):
     assert rows[bad[0]]["status"] == "rejected"
     assert rows[bad[0]]["reject_reason"] == (
         "Показание 200 меньше последнего принятого (231), переход через ноль не подтверждён")
+    # billing's answer is a code with its parameters, put into words where it is shown
+    coded = await db.fetchrow(
+        "SELECT reject_code, reject_params::text AS params FROM reading WHERE id = $1", bad[0])
+    assert (coded["reject_code"], json.loads(coded["params"])) == (
+        "below_last", {"value": "200", "last": "231"})
+    assert await db.fetchval(
+        "SELECT count(*) FROM reading WHERE id = ANY($1) AND reject_code IS NOT NULL",
+        good + volume) == 0
     assert all(r["processed_at"] is not None for r in rows.values())
     assert await db.fetchval("SELECT status FROM reading WHERE period = '2018-11-01'") == "draft"
     batch = await db.fetchrow("SELECT * FROM billing_batch")

@@ -59,7 +59,8 @@ async def test_reading_changed_by_grid_upload_api_and_billing(client, demo_db):
     entries = re.findall(r'<tr class="journal-reading".*?</tr>', page.text, re.S)
     assert len(entries) == 4
     newest, by_api, middle, oldest = entries  # newest first
-    assert "биллинг" in newest and "accepted" in newest
+    assert "биллинг" in newest and "Принято биллингом" in newest
+    assert "передано, ожидает обработки → принято" in newest  # statuses in words too
     assert "API" in by_api and "demo@izhvodokanal.example" in by_api
     assert "файл" in middle and "demo@izhvodokanal.example" in middle
     assert "таблица" in oldest and f"{first},000" in oldest.replace("\xa0", "")
@@ -77,8 +78,18 @@ async def test_account_events_filtered_by_user_contract_and_dates(client, demo_d
     await post_form(client, f"/operator/users/{user}/contracts/{contract}/unlink")
     await post_form(client, f"/operator/users/{user}/block")
     page = await client.get("/operator/journal", params={"who": "demo@"})
-    actions = re.findall(r"<code>(\w+)</code>", page.text)
-    assert actions[:3] == ["user_blocked", "operator_unlinked_contract", "contract_unlinked"]
+    actions = re.findall(r'data-action="(\w+)">([^<]*)<', page.text)
+    # codes are shown as words of the page's language (issue 19), the code stays an attribute
+    assert actions[:3] == [("user_blocked", "Пользователь заблокирован"),
+                           ("operator_unlinked_contract", "Оператор отключил договор"),
+                           ("contract_unlinked", "Договор отключён")]
+    await post_form(client, "/lang", {"lang": "en", "next": "/operator/journal"})
+    page = await client.get("/operator/journal", params={"who": "demo@"})
+    actions = re.findall(r'data-action="(\w+)">([^<]*)<', page.text)
+    assert actions[:3] == [("user_blocked", "User blocked"),
+                           ("operator_unlinked_contract", "Contract unlinked by the operator"),
+                           ("contract_unlinked", "Contract unlinked")]
+    await post_form(client, "/lang", {"lang": "ru", "next": "/operator/journal"})
     page = await client.get("/operator/journal", params={"contract": "15303"})
     assert "operator_unlinked_contract" in page.text and "user_blocked" not in page.text
     page = await client.get("/operator/journal", params={"date_to": "2000-01-01"})

@@ -4,6 +4,7 @@ read-only accepted readings, isolation of foreign meter ids."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ import pytest
 from app import db
 from app.domain.calendar import add_months, month_start, period_value
 from app.settings import today
-from tests.helpers import login, post_form, post_grid
+from tests.helpers import create_user, login, post_form, post_grid
 
 
 async def meters(billing_id: int = 15303, kind: str = "cold") -> list[dict]:
@@ -275,6 +276,123 @@ async def test_rejected_reading_shows_reason_and_a_new_one_can_be_sent(client, d
                                submit("transmit", m["contract"], **row_values(m, next_value(m, 7))))
     assert response.status_code == 200
     assert len(await live(m["id"])) == 1
+
+
+async def test_billings_reason_code_is_shown_in_the_users_language(client, demo_db):
+    """A rejection stored as code + params reads in Russian on a Russian page and in English,
+    with English numbers and dates, on an English one: grid, meter history and home."""
+    await login(client)
+    m = (await meters())[8]
+    await post_grid(client, "/readings/cold",
+                    submit("transmit", m["contract"], **row_values(m, next_value(m))))
+    await db.execute(
+        """UPDATE reading SET status = 'rejected', reject_code = 'date_before_last',
+               reject_params = '{"read_on": "2026-11-01", "last_read_on": "2026-12-01"}',
+               reject_reason = 'Дата показания 01.11.2026 раньше даты последнего принятого '
+                               || 'показания (01.12.2026)'
+           WHERE meter = $1 AND source = 'portal'""", m["id"])
+    ru = "Дата показания 01.11.2026 раньше даты последнего принятого показания (01.12.2026)"
+    en = ("The reading date 1 Nov 2026 is before the date of the last accepted reading "
+          "(1 Dec 2026)")
+    pages = ("/readings/cold", f"/meters/{m['id']}", "/")
+    for url in pages:
+        assert ru in (await client.get(url)).text, url
+    await post_form(client, "/lang", {"lang": "en", "next": "/"})
+    for url in pages:
+        text = (await client.get(url)).text
+        assert en in text and "Дата показания" not in text, url
+
+
+async def test_old_reason_texts_are_parsed_into_codes_by_the_migration(demo_db):
+    """Rows rejected before codes existed: the built-in checks' texts get their code and
+    params (migrations/…18_40_20), anything else stays text only."""
+    import importlib
+
+    migration = importlib.import_module("migrations.portal_2026_12_02t18_40_20_000000")
+    texts = {
+        "Прибор учёта не числится действующим в биллинге": ("not_active", {}),
+        "Объём не может быть отрицательным": ("negative", {}),
+        "Показание не соответствует разрядности прибора учёта (5)": ("digits", {"digits": 5}),
+        "Показание 200 меньше последнего принятого (231), переход через ноль не подтверждён":
+            ("below_last", {"value": "200", "last": "231"}),
+        "Дата показания 03.09.2018 раньше даты последнего принятого показания (04.09.2018)":
+            ("date_before_last", {"read_on": "2018-09-03", "last_read_on": "2018-09-04"}),
+        "Отклонено биллингом": ("rejected", {}),
+        "Прибор снят с учёта": (None, None),
+        "Показание 200 меньше последнего принятого (231)": (None, None),
+    }
+    m = (await meters())[11]
+    ids = {}
+    for i, text in enumerate(texts):
+        ids[text] = await db.fetchval(
+            """INSERT INTO reading (meter, period, value, read_on, status, source, reject_reason)
+               VALUES ($1, $2, 1, $2, 'rejected', 'portal', $3) RETURNING id""",
+            m["id"], add_months(month_start(today()), -30 - i), text)
+    for statement in migration.statements():
+        await db.execute(statement)
+    rows = {r["id"]: r for r in await db.fetch(
+        "SELECT id, reject_code, reject_params::text AS params, reject_reason FROM reading "
+        "WHERE id = ANY($1::int[])", list(ids.values()))}
+    for text, (code, params) in texts.items():
+        row = rows[ids[text]]
+        assert row["reject_code"] == code, text
+        assert (json.loads(row["params"]) if row["params"] else None) == params, text
+        assert row["reject_reason"] == text
+
+
+async def test_a_user_without_contracts_is_shown_how_to_connect_one(client, demo_db):
+    """Grids and the archive answer 200 with the menu and a link to «Заявка на подключение»
+    (not «Страница не найдена»); another organization's contract id is still 404 (R8)."""
+    await create_user("new@example.ru")
+    await login(client, "new@example.ru", "secret-pass-123")
+    prompt = "К вашему кабинету не подключено ни одного договора."
+    for url in ("/readings/cold", "/readings/hot", "/archive"):
+        response = await client.get(url)
+        assert response.status_code == 200, url
+        assert prompt in response.text and 'href="/connect"' in response.text, url
+        assert "Страница не найдена" not in response.text and "<nav" in response.text, url
+    assert "Передача показаний приборов учёта ХВС" in (await client.get("/readings/cold")).text
+    foreign = demo_db["foreign_contract"]
+    for url in (f"/readings/cold?contract={foreign}", f"/readings/hot?contract={foreign}",
+                f"/archive?contract={foreign}"):
+        response = await client.get(url)
+        assert response.status_code == 404 and prompt not in response.text, url
+    response = await post_grid(client, "/readings/cold", {"action": "save", "contract": ""})
+    assert response.status_code == 404  # nothing to write to
+    await post_form(client, "/lang", {"lang": "en", "next": "/"})
+    response = await client.get("/readings/cold")
+    assert response.status_code == 200
+    assert "No contracts are connected to your account." in response.text
+    assert "Readings are sent under a contract" in response.text
+
+
+async def test_english_grid_shows_and_reads_dates_the_english_way(client, demo_db):
+    """An English page writes every date "2 Dec 2026" — the date inputs and the messages that
+    quote a date — and takes back what it shows (issue 19); Russian keeps ДД.ММ.ГГГГ."""
+    from app import i18n
+
+    await login(client)
+    m = (await meters())[7]
+    ru_today = today().strftime("%d.%m.%Y")
+    assert f'name="date-{m["id"]}" value="{ru_today}"' in (await client.get("/readings/cold")).text
+    await post_form(client, "/lang", {"lang": "en", "next": "/"})
+    token = i18n.current_locale.set("en")
+    try:
+        en_today = i18n.format_date(today())
+    finally:
+        i18n.current_locale.reset(token)
+    page = (await client.get("/readings/cold")).text
+    assert f'name="date-{m["id"]}" value="{en_today}"' in page
+    assert not re.search(r'value="[0-9]{2}\.[0-9]{2}\.[0-9]{4}"', page)
+    response = await post_grid(client, "/readings/cold", submit(
+        "transmit", m["contract"], **row_values(m, next_value(m, 1), "1 Jan 2000")))
+    quoted = re.search(r"earlier than the previous reading&#39;s date \(([^)]*)\)", response.text)
+    assert quoted and re.fullmatch(r"[0-9]{1,2} [A-Z][a-z]{2} [0-9]{4}", quoted.group(1))
+    response = await post_grid(client, "/readings/cold", submit(
+        "transmit", m["contract"], **row_values(m, next_value(m, 1), en_today)))
+    assert response.status_code == 200
+    [reading] = await live(m["id"])
+    assert (reading["status"], reading["read_on"]) == ("transmitted", today())
 
 
 async def test_foreign_meter_ids_are_ignored_and_checks_404(client, demo_db):

@@ -91,6 +91,12 @@ def format_date(value: date | None) -> str:
         # What Babel's "dd.MM.yyyy" gives, without its per-call pattern machinery: a grid
         # page formats a few hundred dates (see the bench, README «Performance»).
         return f"{value.day:02d}.{value.month:02d}.{value.year:04d}"
+    return _date_text(locale, value)
+
+
+@lru_cache(maxsize=4096)
+def _date_text(locale: str, value: date) -> str:
+    # an English grid writes a date into each of its rows' inputs, mostly the same few days
     return babel_format_date(value, "d MMM yyyy", locale=_babel_locale(locale))
 
 

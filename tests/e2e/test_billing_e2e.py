@@ -68,9 +68,12 @@ def test_rejected_reading_shows_red_with_reason_and_accepted_one_in_archive(serv
     page.reload()
     red = grid.feedback(rejected["id"])
     expect(red.locator(".status-rejected")).to_have_text("отклонено")
+    value, last = int(rejected["value"]) + 3, int(rejected["value"]) + 100
+    # billing's code + params in words, numbers grouped as the page writes them (issue 19)
+    ru = {n: f"{n:,}".replace(",", "\u00a0") for n in (value, last)}
     expect(red.locator(".reject-reason")).to_have_text(
-        f"Показание {int(rejected['value']) + 3} меньше последнего принятого "
-        f"({int(rejected['value']) + 100}), переход через ноль не подтверждён")
+        f"Показание {ru[value]} меньше последнего принятого ({ru[last]}), переход через ноль "
+        "не подтверждён")
     err = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--err')")
     reason_color = red.locator(".reject-reason").evaluate("e => getComputedStyle(e).color")
     badge_color = red.locator(".status-rejected").evaluate("e => getComputedStyle(e).color")
@@ -84,6 +87,13 @@ def test_rejected_reading_shows_red_with_reason_and_accepted_one_in_archive(serv
     expect(grid.row(accepted["id"])).to_have_class(re.compile(r"\brow-ok\b"))
     expect(grid.feedback(accepted["id"]).locator(".status-accepted")).to_be_visible()
     expect(grid.value(accepted["id"])).to_have_attribute("readonly", "")
+    with page.expect_navigation():
+        page.get_by_role("button", name="EN").click()
+    expect(grid.feedback(rejected["id"]).locator(".reject-reason")).to_have_text(
+        f"The reading {value:,} is less than the last accepted one ({last:,}); the rollover "
+        "past zero was not confirmed")
+    with page.expect_navigation():
+        page.get_by_role("button", name="RU").click()
 
     archive = ArchivePage(page, server.url).open_from_menu()
     archive.filter(date_from=today, date_to=today)

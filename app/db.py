@@ -64,8 +64,20 @@ async def execute_outside(sql: str, *args: Any) -> str:
         return await conn.execute(sql, *args)
 
 
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """The pool's reset of a released connection: nothing to send.
+
+    asyncpg's default reset is one more round trip per acquire (`SELECT
+    pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;`), as many as the statements
+    themselves. The portal leaves no session state on a pool connection for it to undo: its
+    advisory locks are pg_advisory_xact_lock, its settings SET LOCAL, its cursors live inside
+    a transaction, nothing LISTENs (tests/unit/test_pool_session_state.py keeps it so). What
+    does need undoing asyncpg still does before calling this: an open transaction is rolled
+    back and listeners are dropped (Connection._reset)."""
+
+
 async def open_pool(max_size: int = 10) -> None:
-    await DB.start_connection_pool(min_size=1, max_size=max_size)
+    await DB.start_connection_pool(min_size=1, max_size=max_size, reset=keep_session)
 
 
 async def close_pool() -> None:

@@ -270,26 +270,27 @@ class LiveServer:
 class QueryCounter:
     """Every SQL statement the app sends while active (`with QueryCounter() as q: ...;
     q.statements`): asyncpg's fetch/fetchrow/fetchval/execute, whatever pool connection runs
-    them. Not counted: the pool's own reset query on release, and asyncpg's one-off type
-    introspection of a new connection."""
+    them. Not counted: asyncpg's one-off type introspection of a new connection; the pool's
+    reset query on release, if one is sent, is listed apart (`q.resets`)."""
 
     def __init__(self) -> None:
         self.statements: list[str] = []
+        self.resets: list[str] = []
 
     def __enter__(self) -> QueryCounter:
         from asyncpg.connection import Connection
 
         self._saved = (Connection._execute, Connection.execute)
         saved_execute, saved_plain = self._saved
-        statements = self.statements
+        statements, resets = self.statements, self.resets
 
         async def _execute(conn, query, *args, **kwargs):
             statements.append(query)
             return await saved_execute(conn, query, *args, **kwargs)
 
         async def execute(conn, query, *args, **kwargs):
-            if not args and query != conn.get_reset_query():  # with args: via _execute
-                statements.append(query)
+            if not args:  # with args: via _execute
+                (resets if query == conn.get_reset_query() else statements).append(query)
             return await saved_plain(conn, query, *args, **kwargs)
 
         Connection._execute, Connection.execute = _execute, execute

@@ -20,7 +20,8 @@ from typing import IO
 
 import xlsxwriter
 
-from app.domain.vocabulary import ReadingSource
+from app.domain.readings import consumption_since
+from app.domain.vocabulary import MeterKind, ReadingSource
 from app.i18n import gettext as _
 from app.queries.archive import ArchiveRow
 
@@ -28,10 +29,10 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 CHUNK = 64 * 1024
 
-def columns() -> list[tuple[str, int]]:
+def columns(kind: str = MeterKind.cold) -> list[tuple[str, int]]:
     """(header, XLSX column width in characters): the screen's columns, its group title
-    (counterparty, №contract) as the first two."""
-    return [
+    (counterparty, №contract) as the first two; «Расход, м³» where the screen has it (cold)."""
+    result = [
         (_("Контрагент"), 36),
         (_("Договор"), 10),
         (_("Номер прибора учёта"), 20),
@@ -40,6 +41,14 @@ def columns() -> list[tuple[str, int]]:
         (_("Дата показаний"), 14),
         (_("Источник"), 11),
     ]
+    if kind == MeterKind.cold:
+        result.append((_("Расход, м³"), 12))
+    return result
+
+
+def consumption(row: ArchiveRow) -> Decimal | None:
+    """The row's «Расход, м³» as the screen computes it (rollover included)."""
+    return consumption_since(row.value, row.previous_value, row.digits)
 
 
 def source_labels() -> dict[str, str]:
@@ -61,16 +70,22 @@ def _csv_bytes(lines: Iterable[list[str]]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def csv_header() -> bytes:
+def csv_header(kind: str = MeterKind.cold) -> bytes:
     """The BOM (so that Excel reads UTF-8) and the header line."""
-    return b"\xef\xbb\xbf" + _csv_bytes([[name for name, _width in columns()]])
+    return b"\xef\xbb\xbf" + _csv_bytes([[name for name, _width in columns(kind)]])
 
 
-def csv_chunk(rows: list[ArchiveRow], labels: dict[str, str]) -> bytes:
+def _m3(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.3f}".replace(".", ",")
+
+
+def csv_chunk(rows: list[ArchiveRow], labels: dict[str, str],
+              kind: str = MeterKind.cold) -> bytes:
+    cold = kind == MeterKind.cold
     return _csv_bytes(
         [_inert(r.counterparty_name), str(r.contract_billing_id), _inert(r.serial),
-         _inert(r.address), f"{r.value:.3f}".replace(".", ","), r.read_on.strftime("%d.%m.%Y"),
-         labels.get(r.source, r.source)]
+         _inert(r.address), _m3(r.value), r.read_on.strftime("%d.%m.%Y"),
+         labels.get(r.source, r.source), *([_m3(consumption(r))] if cold else [])]
         for r in rows)
 
 
@@ -122,14 +137,18 @@ class StreamingSheet:
 class XlsxExport(StreamingSheet):
     """The archive's sheet: the screen's columns, fed batch by batch."""
 
-    def __init__(self, target: IO[bytes]) -> None:
-        super().__init__(target, _("Архив показаний"), columns())
+    def __init__(self, target: IO[bytes], kind: str = MeterKind.cold) -> None:
+        super().__init__(target, _("Архив показаний"), columns(kind))
         self.labels = source_labels()
+        self.cold = kind == MeterKind.cold
 
     def add(self, rows: list[ArchiveRow]) -> None:
         for r in rows:
-            self.write([r.counterparty_name, r.contract_billing_id, r.serial, r.address,
-                        r.value, r.read_on, self.labels.get(r.source, r.source)])
+            cells = [r.counterparty_name, r.contract_billing_id, r.serial, r.address,
+                     r.value, r.read_on, self.labels.get(r.source, r.source)]
+            if self.cold:
+                cells.append(consumption(r))
+            self.write(cells)
 
 
 def file_chunks(file: IO[bytes]) -> Iterator[bytes]:

@@ -42,10 +42,11 @@
     return document.getElementById("date-" + valueInput.id.slice("value-".length));
   }
 
-  // Rows one can move to: not disabled, not filtered out.
+  // Rows one can move to: drawn (not a hidden input carrying another page's row of a long
+  // grid), not disabled, not filtered out.
   function focusable(form) {
     return Array.prototype.filter.call(form.querySelectorAll(VALUE), function (input) {
-      return !input.disabled && !rowOf(input).hidden;
+      return input.type !== "hidden" && !input.disabled && !rowOf(input).hidden;
     });
   }
 
@@ -141,8 +142,10 @@
   // The rollover/anomaly confirmations ticked in a row (the boxes the inline check asks for).
   // A restored tick whose question has not come back yet still counts.
   function ticks(input) {
+    var tr = rowOf(input);
+    if (!tr) return []; // a row of another page of a long grid: its ticks are not drafted
     var names = Array.prototype.filter.call(
-      rowOf(input).querySelectorAll("label.confirm input"),
+      tr.querySelectorAll("label.confirm input"),
       function (box) { return box.checked; }).map(function (box) { return box.name; });
     var pending = pendingTicks[input.id.slice("value-".length)];
     return pending && pending.value === input.value ? names.concat(pending.names) : names;
@@ -208,7 +211,7 @@
       if (date && rows[id][1]) date.value = rows[id][1];
       if (isDirty(input)) {
         restored.push(input);
-        var left = applyTicks(rowOf(input), rows[id][2] || []);
+        var left = rowOf(input) ? applyTicks(rowOf(input), rows[id][2] || []) : [];
         if (left.length) pendingTicks[id] = { value: input.value, names: left };
       }
     });
@@ -243,6 +246,16 @@
   });
   document.addEventListener("submit", function (event) {
     var target = event.target;
+    // «Скачать шаблон» is a native POST of the grid form (a file download, the page stays):
+    // stopped here, in the capture phase, before htmx on the form turns it into a swap.
+    // The download does not leave the page, so the warning about unsaved values is not
+    // asked for that one navigation.
+    if (event.submitter && event.submitter.id === "template-button") {
+      event.stopPropagation();
+      leavingSafely = true;
+      window.setTimeout(function () { leavingSafely = false; }, 2000);
+      return;
+    }
     if (!target.closest || !target.closest(".lang-switch, form.grid-select")) return;
     var form = gridOf(null);
     leavingSafely = !form || saveDraft(form);

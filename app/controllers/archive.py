@@ -174,7 +174,7 @@ class ArchiveController(Controller):
         # an unnamed temporary file: gone from the disk as soon as it is closed
         target = tempfile.TemporaryFile()
         try:
-            sheet = XlsxExport(target)
+            sheet = XlsxExport(target, q.filter.kind)
             async with aclosing(archive_batches(q.filter)) as batches:
                 async for batch in batches:
                     # XlsxWriter is CPU work: keep the event loop serving other requests
@@ -192,13 +192,14 @@ class ArchiveController(Controller):
         q = await parse_archive_query(request)
         if q.errors:
             return archive_screen(request, q, [], 0, 1)
-        labels, header = source_labels(), csv_header()  # in the request's language
+        kind = q.filter.kind
+        labels, header = source_labels(), csv_header(kind)  # in the request's language
 
         async def chunks():
             yield header
             async with aclosing(archive_batches(q.filter)) as batches:
                 async for batch in batches:
-                    yield csv_chunk(batch, labels)
+                    yield csv_chunk(batch, labels, kind)
 
         return Stream(chunks(), media_type=CSV_MEDIA_TYPE,
                       headers=_attachment(export_filename(q, "csv")))

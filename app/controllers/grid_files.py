@@ -15,10 +15,14 @@ from app.controllers.readings import (
     RowView,
     Screen,
     _grid,
+    attention_page,
     load_screen,
     page_context,
+    page_number,
+    page_of,
+    posted_view,
+    redirect_with_result,
     stored_view,
-    typed_input,
 )
 from app.domain import N_, Problem
 from app.domain.calendar import period_value
@@ -40,9 +44,10 @@ from app.domain.spreadsheet import (
     fill_from_rows,
     header_aliases,
 )
+from app.domain.vocabulary import AuditChannel
 from app.i18n import LOCALES, format_date, format_number, translations
 from app.i18n import gettext as _
-from app.render import render
+from app.render import render, wants_fragment
 from app.security import requires_login
 from app.settings import today
 from app.spreadsheets import (
@@ -74,17 +79,25 @@ def _aliases() -> dict[str, str]:
     return header_aliases(translations(locale).gettext for locale in LOCALES)
 
 
-def template_rows(grid: GridKind, screen: Screen) -> list[tuple[list[object], bool]]:
-    """One row per meter in grid order: what is stored filled in (typed values are the
-    browser's until saved), frozen readings locked like the rest."""
+def template_rows(grid: GridKind, views: list[RowView]) -> list[tuple[list[object], bool]]:
+    """One row per meter in grid order: what the grid shows filled in — typed (posted by the
+    button) or stored — a typed value as a number when it reads as one, else as typed;
+    frozen readings locked like the rest."""
     result = []
-    for row in screen.rows:
+    now = today()
+    for view in views:
+        row, typed = view.row, view.typed
+        value: object = None
+        read_on: object = None
+        if typed.value.strip():
+            outcome = view.outcome or grid.evaluate(typed, row.meter_history, now)
+            value = outcome.value if outcome.value is not None else typed.value.strip()
+            read_on = outcome.read_on or typed.read_on.strip() or None
         previous = row.previous
         cells = {
             CODE: row.code, SERIAL: row.serial, ADDRESS: row.address,
             PREVIOUS: previous.value if previous else None,
-            PREVIOUS_DATE: row.previous_read_on,
-            VALUE: row.value, DATE: row.read_on if row.value is not None else None,
+            PREVIOUS_DATE: row.previous_read_on, VALUE: value, DATE: read_on,
         }
         result.append(([cells[key] for key, _label in TEMPLATE_COLUMNS[grid.kind]],
                        not row.read_only))
@@ -101,15 +114,6 @@ def template_columns(grid: GridKind) -> list[TemplateColumn]:
 
 def _problem_text(problem: Problem) -> str:
     return problem.text(_, format_number, format_date)
-
-
-def posted_view(grid: GridKind, row, form) -> RowView:
-    """A row a file or a paste did not fill: what the grid form had (typed or stored)."""
-    if row.read_only or form is None or f"value-{row.meter_id}" not in form:
-        return stored_view(grid, row)
-    typed = typed_input(form, row.meter_id)
-    return RowView(row, typed, None if not typed.value.strip()
-                   else grid.evaluate(typed, row.meter_history, today()))
 
 
 def filled_views(grid: GridKind, screen: Screen, form, inputs: dict) -> list[RowView]:
@@ -152,16 +156,22 @@ class GridFilesController(Controller):
 
     @get(["/cold/template", "/hot/template"])
     async def download_template(self, request: Request) -> Response:
-        """«Скачать шаблон»: the grid of the chosen contract and period as XLSX."""
+        """«Скачать шаблон» of what is saved: the grid of a contract and period as XLSX."""
         grid = _grid(request)
         params = request.query_params
         screen = await load_screen(request, grid, params.get("contract"), params.get("period"))
-        body = template_xlsx(_(SHEET_NAME), template_columns(grid), template_rows(grid, screen))
-        name = f"{grid.kind}-{screen.contract.billing_id}-{period_value(screen.period)}.xlsx"
-        return Response(body, media_type=XLSX_TYPE, headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        })
+        return _template_response(grid, screen, [stored_view(grid, row) for row in screen.rows])
+
+    @post(["/cold/template", "/hot/template"])
+    async def download_typed_template(self, request: Request) -> Response:
+        """«Скачать шаблон» as the grid's button sends it: the grid form posted, so the file
+        carries the values typed but not yet saved (saved nothing)."""
+        grid = _grid(request)
+        form = await request.form()
+        params = form if form.get("contract") else request.query_params
+        screen = await load_screen(request, grid, params.get("contract"), params.get("period"))
+        return _template_response(grid, screen,
+                                  [posted_view(grid, row, form) for row in screen.rows])
 
     @post(["/cold/upload", "/hot/upload"], request_max_body_size=UPLOAD_BODY_LIMIT)
     async def upload(self, request: Request) -> Response:
@@ -175,6 +185,7 @@ class GridFilesController(Controller):
         params = form if form is not None and form.get("contract") else request.query_params
         screen = await load_screen(request, grid, params.get("contract"), params.get("period"))
 
+        shown_page = page_number(form.get("shown_page") if form is not None else None)
         try:
             data = await _file_bytes(form)
             rows = read_rows(data)
@@ -184,21 +195,29 @@ class GridFilesController(Controller):
             # not a failed upload).
             views = [posted_view(grid, row, form) for row in screen.rows]
             chosen = exc.problem.code != "no_file"
+            result = {"message": _problem_text(exc.problem),
+                      "message_kind": "error" if chosen else "info",
+                      "from_file": form is not None
+                      and form.get("channel") == AuditChannel.upload}
+            if not wants_fragment(request):  # a plain form: PRG, F5 does not post it again
+                return redirect_with_result(request, screen, views, shown_page, **result)
             return render(request, TEMPLATE, page_context(
-                screen, views, message=_problem_text(exc.problem),
-                message_kind="error" if chosen else "info",
-                path=f"/readings/{grid.kind}"), fragment="grid", status=422 if chosen else 200)
+                screen, views, shown_page, path=f"/readings/{grid.kind}", **result),
+                fragment="grid", status=422 if chosen else 200)
 
         views = filled_views(grid, screen, form, fill.inputs)
         message = _(FILLED).format(count=len(fill.inputs))
         if fill.empty_values:
             message += ". " + _(EMPTY_VALUES).format(count=fill.empty_values)
+        result = {"message": message,
+                  "message_kind": "error" if fill.notes or not fill.inputs else "success",
+                  "file_notes": [_problem_text(p) for p in fill.notes], "from_file": True}
+        # A long grid opens on the first row that needs the user (an error, a question).
+        page = attention_page(views) or shown_page
+        if not wants_fragment(request):
+            return redirect_with_result(request, screen, views, page, **result)
         return render(request, TEMPLATE, page_context(
-            screen, views, message=message,
-            message_kind="error" if fill.notes or not fill.inputs else "success",
-            file_notes=[_problem_text(p) for p in fill.notes],
-            from_file=True,
-            path=f"/readings/{grid.kind}"), fragment="grid")
+            screen, views, page, path=f"/readings/{grid.kind}", **result), fragment="grid")
 
 
     @post(["/cold/paste", "/hot/paste"])
@@ -217,6 +236,7 @@ class GridFilesController(Controller):
             empty = exc.problem.code == "no_rows"  # nothing pasted: a hint, not a failure
             return render(request, TEMPLATE, page_context(
                 screen, [posted_view(grid, row, form) for row in screen.rows],
+                page_number(form.get("shown_page")),
                 message=_problem_text(exc.problem), message_kind="info" if empty else "error",
                 focus_meter=(_ids(form.get("paste_start")) or [None])[0],
                 path=f"/readings/{grid.kind}"), fragment="grid", status=200 if empty else 422)
@@ -225,7 +245,8 @@ class GridFilesController(Controller):
         focus = filled_order[-1] if fill.mode == "order" and filled_order else (
             _ids(form.get("paste_start")) or [None])[0]
         return render(request, TEMPLATE, page_context(
-            screen, views, message=_(PASTED[fill.mode]).format(count=len(fill.inputs)),
+            screen, views, page_of(views, focus) or page_number(form.get("shown_page")),
+            message=_(PASTED[fill.mode]).format(count=len(fill.inputs)),
             message_kind="error" if fill.notes or not fill.inputs else "success",
             file_notes=[_problem_text(p) for p in fill.notes], focus_meter=focus,
             path=f"/readings/{grid.kind}"), fragment="grid")
@@ -236,6 +257,15 @@ def clean_paste(text: str | None) -> str:
     other than the tabs and line breaks that shape it."""
     text = (text or "")[:1_000_000]
     return "".join(ch for ch in text if ch.isprintable() or ch in "\t\r\n")
+
+
+def _template_response(grid: GridKind, screen: Screen, views: list[RowView]) -> Response:
+    body = template_xlsx(_(SHEET_NAME), template_columns(grid), template_rows(grid, views))
+    name = f"{grid.kind}-{screen.contract.billing_id}-{period_value(screen.period)}.xlsx"
+    return Response(body, status_code=200, media_type=XLSX_TYPE, headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "no-store",
+    })
 
 
 async def _file_bytes(form) -> bytes:

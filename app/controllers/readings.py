@@ -10,6 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect
+from markupsafe import Markup, escape
 
 from app.controllers._forms import clean_text
 from app.controllers._scope import owned_or_404
@@ -188,7 +189,92 @@ def grid_url(grid: GridKind, contract: ContractView, period: date) -> str:
     return f"/readings/{grid.kind}?contract={contract.id}&period={period_value(period)}"
 
 
-def page_context(screen: Screen, views: list[RowView], **extra: object) -> dict:
+def posted_view(grid: GridKind, row: GridRow, form: FormMultiDict | None) -> RowView:
+    """A row as the grid form posted it (typed, carried from another page, or stored);
+    a row the form does not name shows what is stored."""
+    if row.read_only or form is None or f"value-{row.meter_id}" not in form:
+        return stored_view(grid, row)
+    typed = typed_input(form, row.meter_id)
+    return RowView(row, typed, None if not typed.value.strip()
+                   else grid.evaluate(typed, row.meter_history, today()))
+
+
+# A grid longer than this is drawn one page of rows at a time (a 10 000-meter contract, a
+# 10 000-row file: 15 MB of rows to draw otherwise). The rows of the other pages travel in
+# the same form as hidden inputs, so «Сохранить значения» / «Передать значения» post every
+# row through the one write path; the 200-meter grid of issue 19 is one page as before.
+PAGE_ROWS = 500
+
+
+@dataclass(frozen=True)
+class GridPage:
+    number: int
+    first: int  # 1-based row numbers
+    last: int
+    attention: int  # rows with an error or an open question
+
+
+def needs_user(view: RowView) -> bool:
+    """A row the user has to look at: red, or with an error or an unanswered question."""
+    outcome = view.outcome
+    return view.state == "error" or bool(outcome and (outcome.errors or outcome.confirmations))
+
+
+def attention_page(views: list[RowView]) -> int | None:
+    """The page of the first row that needs the user (after a file filled the grid)."""
+    for index, view in enumerate(views):
+        if needs_user(view):
+            return index // PAGE_ROWS + 1
+    return None
+
+
+def page_of(views: list[RowView], meter_id: int | None) -> int | None:
+    """The page of a long grid that draws this meter's row (a paste goes back to it)."""
+    for index, view in enumerate(views):
+        if view.row.meter_id == meter_id:
+            return index // PAGE_ROWS + 1
+    return None
+
+
+def page_number(raw: object) -> int:
+    text = str(raw or "")
+    return int(text) if text.isdigit() and len(text) < 6 else 1
+
+
+def carried_inputs(views: list[RowView]) -> Markup:
+    """The rows of the other pages as hidden inputs of the grid form: the same names and
+    data-stored as the drawn inputs (static/grid.js counts, drafts and restores them)."""
+    parts = []
+    for view in views:
+        mid, typed, stored = view.row.meter_id, view.typed, view.stored
+        parts.append(
+            f'<input type="hidden" class="grid-value" id="value-{mid}" name="value-{mid}" '
+            f'value="{escape(typed.value)}" data-stored="{escape(stored.value)}">'
+            f'<input type="hidden" class="grid-date" id="date-{mid}" name="date-{mid}" '
+            f'value="{escape(typed.read_on)}" data-stored="{escape(stored.read_on)}">')
+        if typed.confirm_rollover:
+            parts.append(f'<input type="hidden" name="rollover-{mid}" value="yes">')
+        if typed.confirm_anomaly:
+            parts.append(f'<input type="hidden" name="anomaly-{mid}" value="yes">')
+    return Markup("".join(parts))
+
+
+def paging(views: list[RowView], page: int) -> dict:
+    """The rows drawn (one page of a long grid), the others carried, the page buttons."""
+    if len(views) <= PAGE_ROWS:
+        return {"rows": views, "carried": Markup(""), "pages": [], "page": 1}
+    count = -(-len(views) // PAGE_ROWS)
+    page = min(max(page, 1), count)
+    start = (page - 1) * PAGE_ROWS
+    pages = [GridPage(n, (n - 1) * PAGE_ROWS + 1, min(n * PAGE_ROWS, len(views)),
+                      sum(1 for v in views[(n - 1) * PAGE_ROWS:n * PAGE_ROWS] if needs_user(v)))
+             for n in range(1, count + 1)]
+    return {"rows": views[start:start + PAGE_ROWS],
+            "carried": carried_inputs(views[:start] + views[start + PAGE_ROWS:]),
+            "pages": pages, "page": page}
+
+
+def page_context(screen: Screen, views: list[RowView], page: int = 1, **extra: object) -> dict:
     for view in views:  # what the database holds: static/grid.js tells typed from saved by it
         if view.stored is None:
             view.stored = stored_input(screen.grid, view.row)
@@ -201,6 +287,8 @@ def page_context(screen: Screen, views: list[RowView], **extra: object) -> dict:
         "here": grid_url(screen.grid, screen.contract, screen.period),
         "transmit_blocked": screen.state != "open",
         "filled": sum(1 for v in views if v.typed.value.strip()),
+        "total_rows": len(views),
+        **paging(views, page),
         "grid": screen.grid,
         "contract": screen.contract,
         "contracts": screen.contracts,
@@ -210,7 +298,6 @@ def page_context(screen: Screen, views: list[RowView], **extra: object) -> dict:
         "deadline_day": screen.grid.deadline_day(screen.contract),
         "window_state": screen.state,
         "window_text": screen.window_text,
-        "rows": views,
         "status_labels": STATUS_LABELS,
         "confirm_labels": CONFIRM_LABELS,
         "message": None,
@@ -301,6 +388,23 @@ def posted_views(screen: Screen, rows: dict[str, list]) -> list[RowView]:
     return views
 
 
+def posted_rows(views: list[RowView]) -> dict[str, list]:
+    """What a plain-form POST leaves for the GET after it: every row typed or decided."""
+    return {str(v.row.meter_id): [v.typed.value, v.typed.read_on, v.typed.confirm_rollover,
+                                  v.typed.confirm_anomaly, v.state, v.note]
+            for v in views if v.state or v.typed.value.strip()}
+
+
+def redirect_with_result(request: Request, screen: Screen, views: list[RowView], page: int,
+                         **result: object) -> Redirect:
+    """Post/Redirect/Get for every plain-form POST of the grid (save, transmit, a page of a
+    long grid, a file): the rows and the result wait in the session for the grid's GET, so
+    F5 reloads the grid instead of posting again."""
+    here = grid_url(screen.grid, screen.contract, screen.period)
+    request.session[RESULT_KEY] = {"at": here, "rows": posted_rows(views), **result}
+    return Redirect(here + (f"&page={page}" if page > 1 else ""), status_code=303)
+
+
 class ReadingsController(Controller):
     path = "/readings"
     guards = [requires_login]
@@ -308,24 +412,32 @@ class ReadingsController(Controller):
     @get(["/cold", "/hot"])
     async def grid_page(self, request: Request) -> Response:
         """The grid page of the chosen contract and reporting period (after a plain-form POST,
-        with that POST's result: PRG, so F5 does not post again)."""
+        with that POST's result: PRG, so F5 does not post again); a long grid one page."""
         grid = _grid(request)
+        params = request.query_params
         try:
-            screen = await load_screen(request, grid, request.query_params.get("contract"),
-                                       request.query_params.get("period"))
+            screen = await load_screen(request, grid, params.get("contract"), params.get("period"))
         except NoContracts:
             # a 200 page with the menu and a way forward, not «Страница не найдена»; a
             # contract id in the query that is not the user's still answers 404 (R8)
             return render(request, "readings/no_contracts.html", {"grid": grid})
         result = request.session.pop(RESULT_KEY, None) if request.user else None
+        extra: dict = {}
         if result and result.get("at") == grid_url(grid, screen.contract, screen.period):
             views = posted_views(screen, result["rows"])
-            message, kind = result_message(result["transmit"], result["done"], result["bad"],
-                                           result["refused"])
-            extra = {"message": message, "message_kind": kind, "receipts": result["receipts"]}
+            if "transmit" in result:  # a save or transmit
+                message, kind = result_message(result["transmit"], result["done"],
+                                               result["bad"], result["refused"])
+                extra = {"message": message, "message_kind": kind,
+                         "receipts": result["receipts"]}
+            elif result.get("message"):  # a file (grid_files.py)
+                extra = {"message": result["message"], "message_kind": result["message_kind"],
+                         "file_notes": result.get("file_notes", [])}
+            extra["from_file"] = bool(result.get("from_file"))
         else:
-            views, extra = [stored_view(grid, row) for row in screen.rows], {}
-        return render(request, TEMPLATE, page_context(screen, views, **extra))
+            views = [stored_view(grid, row) for row in screen.rows]
+        return render(request, TEMPLATE, page_context(
+            screen, views, page_number(params.get("page")), **extra))
 
     @post(["/cold", "/hot"])
     async def grid_submit(self, request: Request) -> Response:
@@ -353,24 +465,35 @@ class ReadingsController(Controller):
             receipts = results.receipts
         done = sum(1 for v in views if v.state == "ok")
         bad = sum(1 for v in views if v.state == "error")
+        page = page_number(form.get("shown_page"))
         if not wants_fragment(request):
-            request.session[RESULT_KEY] = {
-                "at": grid_url(grid, screen.contract, screen.period), "transmit": transmit,
-                "done": done, "bad": bad, "refused": refused, "receipts": list(receipts),
-                "rows": {str(v.row.meter_id): [v.typed.value, v.typed.read_on,
-                                               v.typed.confirm_rollover, v.typed.confirm_anomaly,
-                                               v.state, v.note]
-                         for v in views if v.state or v.typed.value.strip()},
-            }
-            return Redirect(grid_url(grid, screen.contract, screen.period), status_code=303)
+            return redirect_with_result(request, screen, views, page, transmit=transmit,
+                                        done=done, bad=bad, refused=refused,
+                                        receipts=list(receipts))
         message, message_kind = result_message(transmit, done, bad, refused)
         return render(
             request, TEMPLATE,
-            page_context(screen, views, message=message, message_kind=message_kind,
+            page_context(screen, views, page, message=message, message_kind=message_kind,
                          receipts=receipts),
             fragment="grid",
             status=422 if refused or bad else 200,
         )
+
+    @post(["/cold/page", "/hot/page"])
+    async def grid_other_page(self, request: Request) -> Response:
+        """Another page of a long grid: every row as posted (typed values kept, nothing
+        saved), the page asked for drawn."""
+        grid = _grid(request)
+        form = await request.form()
+        screen = await load_screen(request, grid, form.get("contract"), form.get("period"))
+        views = [posted_view(grid, row, form) for row in screen.rows]
+        page = page_number(form.get("page"))
+        from_file = form.get("channel") == AuditChannel.upload
+        if not wants_fragment(request):
+            return redirect_with_result(request, screen, views, page, from_file=from_file)
+        return render(request, TEMPLATE, page_context(
+            screen, views, page, from_file=from_file, path=f"/readings/{grid.kind}"),
+            fragment="grid")
 
     @post(["/cold/check", "/hot/check"])
     async def check_row(self, request: Request) -> Response:

@@ -83,15 +83,25 @@ JOIN reading r ON r.meter = m.id
 """
 
 
-def archive_rows_sql(f: ArchiveFilter) -> tuple[str, list]:
-    """Every row of the filter in the screen's order (the page query and the export)."""
+# The meter's accepted reading before a row's (for «Расход»): one probe of the partial index.
+PREVIOUS = """
+        LEFT JOIN LATERAL (
+            SELECT r2.value FROM reading r2
+            WHERE r2.meter = m.id AND r2.status = 'accepted' AND r2.read_on < r.read_on
+            ORDER BY r2.read_on DESC LIMIT 1) prev ON true"""
+
+
+def archive_rows_sql(f: ArchiveFilter, previous: bool = False) -> tuple[str, list]:
+    """Every row of the filter in the screen's order (the page query and the export); with
+    `previous`, each row's previous accepted reading too (the export's «Расход, м³»)."""
     where, args = _where(f)
     sql = f"""
         SELECT c.id AS contract_id, c.billing_id AS contract_billing_id,
                cp.name AS counterparty_name, m.id AS meter_id, m.serial, m.address, r.value,
                r.read_on, r.source, m.digits, r.id AS reading_id
+               {", prev.value AS previous_value" if previous else ""}
         {FROM}
-        JOIN counterparty cp ON cp.id = c.counterparty
+        JOIN counterparty cp ON cp.id = c.counterparty{PREVIOUS if previous else ""}
         WHERE {where}
         ORDER BY c.billing_id, r.read_on DESC, m.serial, r.id DESC"""
     return sql, args
@@ -139,7 +149,8 @@ async def archive_batches(f: ArchiveFilter,
 
     The cursor lives in a read-only transaction on one pool connection, held until the
     caller has consumed (or closed) the generator."""
-    sql, args = archive_rows_sql(f)
+    # «Расход, м³» is a column of the cold archive only (as on the screen)
+    sql, args = archive_rows_sql(f, previous=f.kind == "cold")
     async with db.connection() as conn, conn.transaction(readonly=True):
         # a cursor is planned for its first rows (cursor_tuple_fraction 0.1); this one is
         # read to the end, so plan it like the plain query

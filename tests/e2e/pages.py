@@ -154,7 +154,7 @@ class GridPage(BasePage):
     def download_template(self) -> Download:
         """«Скачать шаблон»: the grid as XLSX, through the browser's download."""
         with self.page.expect_download() as download:
-            self.page.get_by_role("link", name="Скачать шаблон").click()
+            self.page.get_by_role("button", name="Скачать шаблон").click()
         return download.value
 
     def upload(self, path) -> Response:

@@ -61,8 +61,9 @@ def test_excel_and_csv_downloads_hold_the_rows_on_screen(server, page: Page, tmp
     assert 3 <= len(on_screen) <= 50, len(on_screen)
     assert {r[0] for r in on_screen} == {"ООО «Ромашка», №15303"}
 
-    # «Расход, м³» (issue 19) is on screen only so far; the export holds the other columns.
-    on_screen_exported = [row[:6] for row in on_screen]
+    # every column of the screen, «Расход, м³» included, is in the export (+ «Источник»)
+    assert all(len(row) == 7 for row in on_screen)
+    assert any(row[6] for row in on_screen)
 
     download = archive.export("Выгрузить в Excel")
     assert re.fullmatch(r"archive_cold_\d{4}-\d\d-\d\d_\d{4}-\d\d-\d\d\.xlsx",
@@ -73,11 +74,11 @@ def test_excel_and_csv_downloads_hold_the_rows_on_screen(server, page: Page, tmp
     header, *cells = list(sheet.iter_rows(values_only=True))
     assert header == ("Контрагент", "Договор", "Номер прибора учёта",
                       "Адрес установки прибора учёта", "Показания прибора учёта",
-                      "Дата показаний", "Источник")
+                      "Дата показаний", "Источник", "Расход, м³")
     in_excel = [[f"{name}, №{number}", serial or "", address or "", m3(value),
-                 day.strftime("%d.%m.%Y"), source.lower()]
-                for name, number, serial, address, value, day, source in cells]
-    assert in_excel == on_screen_exported
+                 day.strftime("%d.%m.%Y"), source.lower(), "" if used is None else m3(used)]
+                for name, number, serial, address, value, day, source, used in cells]
+    assert in_excel == on_screen
 
     download = archive.export("Выгрузить CSV")
     assert download.suggested_filename.endswith(".csv")
@@ -85,10 +86,11 @@ def test_excel_and_csv_downloads_hold_the_rows_on_screen(server, page: Page, tmp
     download.save_as(saved)
     with open(saved, encoding="utf-8-sig", newline="") as f:
         header, *lines = list(csv.reader(f, delimiter=";"))
-    assert header[0] == "Контрагент" and len(header) == 7
+    assert header[0] == "Контрагент" and header[-1] == "Расход, м³" and len(header) == 8
     in_csv = [[f"{name}, №{number}", serial, address, m3(float(value.replace(",", "."))),
-               datetime.strptime(day, "%d.%m.%Y").strftime("%d.%m.%Y"), source.lower()]
-              for name, number, serial, address, value, day, source in lines]
-    assert in_csv == on_screen_exported
+               datetime.strptime(day, "%d.%m.%Y").strftime("%d.%m.%Y"), source.lower(),
+               used and m3(float(used.replace(",", ".")))]
+              for name, number, serial, address, value, day, source, used in lines]
+    assert in_csv == on_screen
     # the download left the page as it was
     assert screen_rows(page) == on_screen

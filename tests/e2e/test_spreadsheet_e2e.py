@@ -67,16 +67,25 @@ def test_template_round_trip_with_htmx(server, contract_id, page: Page, tmp_path
     bad = meters[5]
     LoginPage(page, server.url).login()
     grid = GridPage(page, server.url).goto("cold", contract_id)
+    # typed, not saved: the template (a POST of the grid form) carries it
+    grid.fill(chosen[0]["id"], str(next_value(chosen[0])))
 
     download = grid.download_template()
     template = tmp_path / download.suggested_filename
     download.save_as(template)
     assert template.name == "cold-18020-2026-03.xlsx"
+    assert page.url.endswith(f"/readings/cold?contract={contract_id}")  # the page stays
+    expect(grid.value(chosen[0]["id"])).to_have_value(str(next_value(chosen[0])))
 
     # As a user in Excel: type into the two coloured columns, save.
     book = openpyxl.load_workbook(template)
     sheet = book["Показания"]
     assert sheet.cell(row=1, column=6).value == "Текущее показание"
+    typed_row = next(r for r in range(2, sheet.max_row + 1)
+                     if sheet.cell(row=r, column=1).value == chosen[0]["code"])
+    assert sheet.cell(row=typed_row, column=6).value == next_value(chosen[0])
+    assert isinstance(sheet.cell(row=typed_row, column=7).value, datetime)
+    assert statuses([m["id"] for m in meters]) == {}  # downloading saved nothing
     codes = {m["code"]: m for m in chosen}
     for r in range(2, sheet.max_row + 1):
         code = sheet.cell(row=r, column=1).value
@@ -126,8 +135,10 @@ def test_csv_upload_without_javascript(server, contract_id, browser, browser_con
         lines.append("99999999;1;18.03.2026")
         csv_file.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1251"))
 
-        assert grid.upload(csv_file).status == 200
-        page.wait_for_url("**/readings/hot/upload**")  # a plain multipart POST: a new page
+        grid_url = f"**/readings/hot?contract={contract_id}&period=2026-03"
+        # a plain multipart POST answered by Post/Redirect/Get: the grid's own address
+        assert grid.upload(csv_file).status == 303
+        page.wait_for_url(grid_url)
         expect(grid.message).to_contain_text(
             f"Из файла заполнено строк: {len(meters)}")
         expect(page.locator("#file-notes")).to_contain_text(
@@ -135,6 +146,20 @@ def test_csv_upload_without_javascript(server, contract_id, browser, browser_con
         for i, m in enumerate(meters):
             expect(grid.value(m["id"])).to_have_value(f"{i + 1},25")
         assert statuses([m["id"] for m in meters]) == {}
+
+        # F5 reloads the grid (a GET): the file is not posted again, nothing was saved
+        posts: list[str] = []
+        page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+        page.reload()
+        page.wait_for_url(grid_url)
+        assert posts == []
+        expect(grid.message).to_have_count(0)
+        assert statuses([m["id"] for m in meters]) == {}
+
+        assert grid.upload(csv_file).status == 303
+        page.wait_for_url(grid_url)
+        for i, m in enumerate(meters):
+            expect(grid.value(m["id"])).to_have_value(f"{i + 1},25")
 
         assert grid.transmit().status == 303  # PRG: the result is shown by the GET after it
         page.wait_for_url(f"**/readings/hot?contract={contract_id}&period=2026-03")
@@ -176,8 +201,8 @@ def test_template_round_trip_without_javascript(server, contract_id, browser,
         filled = tmp_path / "nojs-filled.xlsx"
         book.save(filled)
 
-        assert grid.upload(filled).status == 200
-        page.wait_for_url("**/readings/cold/upload**")
+        assert grid.upload(filled).status == 303  # PRG: the grid's GET shows the fill
+        page.wait_for_url(f"**/readings/cold?contract={contract_id}&period=2026-03")
         expect(grid.message).to_contain_text(f"Из файла заполнено строк: {with_values}")
         for m in chosen:
             expect(grid.value(m["id"])).to_have_value(str(next_value(m)))

@@ -16,8 +16,9 @@ from app.queries.archive import PAGE_SIZE, ArchiveFilter, archive_batches, archi
 from app.settings import today
 from tests.helpers import create_user, login
 
+# the cold archive's: the screen's columns (its «Расход, м³» too) plus «Источник»
 HEADER = ["Контрагент", "Договор", "Номер прибора учёта", "Адрес установки прибора учёта",
-          "Показания прибора учёта", "Дата показаний", "Источник"]
+          "Показания прибора учёта", "Дата показаний", "Источник", "Расход, м³"]
 SOURCE = {"billing": "Биллинг", "portal": "Портал"}
 FORMATS = ("xlsx", "csv")
 
@@ -26,9 +27,13 @@ async def expected(user_id: int, kind: str = "cold", contract: int | None = None
                    point: int | None = None, date_from: date | None = None,
                    date_to: date | None = None) -> list[tuple]:
     """The accepted readings the user may see, written out independently of the app's query,
-    in the screen's order: (counterparty, contract №, serial, address, value, date, source)."""
+    in the screen's order: (counterparty, contract №, serial, address, value, date, source
+    [, consumption since the meter's previous accepted reading: cold only, as on screen])."""
     rows = await db.fetch(
-        """SELECT cp.name, c.billing_id, m.serial, m.address, r.value, r.read_on, r.source
+        """SELECT cp.name, c.billing_id, m.serial, m.address, r.value, r.read_on, r.source,
+                  m.digits, (SELECT r2.value FROM reading r2 WHERE r2.meter = m.id
+                               AND r2.status = 'accepted' AND r2.read_on < r.read_on
+                             ORDER BY r2.read_on DESC LIMIT 1) AS previous
            FROM reading r JOIN meter m ON m.id = r.meter
            JOIN connection_point p ON p.id = m.point JOIN contract c ON c.id = p.contract
            JOIN counterparty cp ON cp.id = c.counterparty
@@ -38,8 +43,21 @@ async def expected(user_id: int, kind: str = "cold", contract: int | None = None
              AND ($5::date IS NULL OR r.read_on >= $5) AND ($6::date IS NULL OR r.read_on <= $6)
            ORDER BY c.billing_id, r.read_on DESC, m.serial, r.id DESC""",
         user_id, kind, contract, point, date_from, date_to)
+    def used(r) -> Decimal | None:
+        if r["previous"] is None:
+            return None
+        value, previous = Decimal(r["value"]), Decimal(r["previous"])
+        return value - previous if value >= previous else value + 10 ** r["digits"] - previous
+
     return [(r["name"], r["billing_id"], r["serial"], r["address"], Decimal(r["value"]),
-             r["read_on"], SOURCE[r["source"]]) for r in rows]
+             r["read_on"], SOURCE[r["source"]], *([used(r)] if kind == "cold" else []))
+            for r in rows]
+
+
+def m3(text_or_number) -> Decimal | None:
+    if text_or_number in (None, ""):
+        return None
+    return Decimal(str(text_or_number).replace(",", ".")).quantize(Decimal("0.001"))
 
 
 def xlsx_rows(content: bytes) -> tuple[list, list[tuple]]:
@@ -49,14 +67,15 @@ def xlsx_rows(content: bytes) -> tuple[list, list[tuple]]:
     assert sheet.freeze_panes == "A2"  # the header row stays in view
     lines = list(sheet.iter_rows(values_only=True))
     rows = []
-    for cells in sheet.iter_rows(min_row=2):
-        name, number, serial, address, value, day, source = cells
+    for cells in sheet.iter_rows(min_row=2, max_col=len(lines[0])):
+        name, number, serial, address, value, day, source, *used = cells
         assert number.data_type == "n" and value.data_type == "n"  # numbers as numbers
         assert isinstance(day.value, datetime) and day.number_format == "dd.mm.yyyy"
         assert value.number_format == "#,##0.000"
+        assert all(u.value is None or u.data_type == "n" for u in used)
         rows.append((name.value, number.value, serial.value or "", address.value or "",
-                     Decimal(str(value.value)).quantize(Decimal("0.001")), day.value.date(),
-                     source.value))
+                     m3(value.value), day.value.date(), source.value,
+                     *(m3(u.value) for u in used)))
     return list(lines[0]), rows
 
 
@@ -65,9 +84,10 @@ def csv_rows(content: bytes) -> tuple[list, list[tuple]]:
     lines = list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline=""),
                             delimiter=";"))
     rows = []
-    for name, number, serial, address, value, day, source in lines[1:]:
-        rows.append((name, int(number), serial, address, Decimal(value.replace(",", ".")),
-                     datetime.strptime(day, "%d.%m.%Y").date(), source))
+    for name, number, serial, address, value, day, source, *used in lines[1:]:
+        rows.append((name, int(number), serial, address, m3(value),
+                     datetime.strptime(day, "%d.%m.%Y").date(), source,
+                     *(m3(u) for u in used)))
     return lines[0], rows
 
 
@@ -85,7 +105,7 @@ async def export(client, fmt: str, query: str = "") -> tuple[list, list[tuple]]:
 
 
 def normalized(rows: list[tuple]) -> list[tuple]:
-    return [(*r[:4], Decimal(r[4]).quantize(Decimal("0.001")), *r[5:]) for r in rows]
+    return [(*r[:4], m3(r[4]), *r[5:7], *(m3(u) for u in r[7:])) for r in rows]
 
 
 async def link(user_id: int, contract_id: int) -> None:
@@ -124,6 +144,7 @@ async def test_filters_apply_to_the_export(client, demo_db, fmt):
     _, rows = await export(client, fmt, f"contract={cid}&kind=hot&date_from={lo}&date_to={hi}")
     want = await expected(uid, "hot", cid, date_from=lo, date_to=hi)
     assert want and rows == normalized(want)
+    assert all(len(r) == 7 for r in rows)  # hot volumes: no «Расход, м³», as on screen
     assert {r[5] for r in rows} == set(days[2:7])
     # one connection point (Russian dates typed into the URL work as on the screen)
     point = await db.fetchval(
@@ -153,7 +174,8 @@ async def test_a_portal_reading_is_labelled_and_english_headers_follow_the_user(
         meter["id"], period, meter["last"] + 3, day, demo_db["subscriber"])
     await login(client)
     _, rows = await export(client, fmt, f"date_from={day}&date_to={day}")
-    assert [(r[4], r[5], r[6]) for r in rows] == [(Decimal(meter["last"] + 3), day, "Портал")]
+    assert [(r[4], r[5], r[6], r[7]) for r in rows] == [
+        (Decimal(meter["last"] + 3), day, "Портал", Decimal(3))]
 
     await db.execute("UPDATE portal_user SET locale = 'en' WHERE id = $1", demo_db["subscriber"])
     response = await client.get(f"/archive/export.{fmt}?date_from={day}")
@@ -164,7 +186,7 @@ async def test_a_portal_reading_is_labelled_and_english_headers_follow_the_user(
         header, row = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")),
                                       delimiter=";"))[:2]
     assert header == ["Counterparty", "Contract", "Meter number", "Meter installation address",
-                      "Meter reading", "Reading date", "Source"], header
+                      "Meter reading", "Reading date", "Source", "Consumption, m³"], header
     assert row[6] == "Portal"
 
 

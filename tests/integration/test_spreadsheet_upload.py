@@ -52,15 +52,21 @@ def period() -> str:
 
 
 async def upload(client, kind: str, contract: int, name: str, content: bytes,
-                 fields: dict | None = None, htmx: bool = False):
+                 fields: dict | None = None, htmx: bool = True):
+    """The upload as the grid's button sends it: by htmx (the grid block back), or without
+    JavaScript (PRG: a 303 to the grid, whose GET shows the filled grid — returned)."""
     if not client.cookies.get("csrftoken"):
         await client.get("/")
     data = {"_csrf_token": csrf_of(client), "contract": str(contract), "period": period(),
             **(fields or {})}
     headers = {"HX-Request": "true"} if htmx else {}
-    return await client.post(
+    response = await client.post(
         f"/readings/{kind}/upload?contract={contract}&period={period()}",
         data=data, files={"file": (name, content)}, headers=headers)
+    if htmx or response.status_code != 303:
+        return response
+    assert response.headers["location"].startswith(f"/readings/{kind}?contract={contract}&")
+    return await client.get(response.headers["location"])
 
 
 def input_value(html: str, meter_id: int, field: str = "value") -> str:
@@ -170,11 +176,14 @@ async def test_csv_cp1251_semicolon_and_matching_by_serial(client, demo_db):
     text = ("Номер прибора учёта;Адрес;Текущее показание;Дата текущего показания\r\n"
             f"{m['serial']};где-то;{int(m['previous']) + 1};{today():%d.%m.%Y}\r\n")
     response = await upload(client, "cold", m["contract"], "readings.csv",
-                            text.encode("cp1251"))
+                            text.encode("cp1251"), htmx=False)
     assert response.status_code == 200, response.text
     assert "Из файла заполнено строк: 1" in response.text
     assert input_value(response.text, m["id"]) == str(int(m["previous"]) + 1)
-    assert "<html" in response.text  # without htmx: the whole page
+    # without htmx: PRG, the whole page of the grid's GET, which says the values came from
+    # a file (the audit's channel) until they are saved
+    assert "<html" in response.text
+    assert 'name="channel" value="upload"' in response.text
 
 
 async def test_header_under_a_title_extra_columns_text_numbers_serial_dates(client, demo_db):
@@ -198,7 +207,7 @@ async def test_english_headers_are_recognised(client, demo_db):
     m = (await grid_meters())[0]
     content = workbook([["Meter code", "Current reading", "Current reading date"],
                         [m["code"], int(m["previous"]) + 1, None]])
-    response = await upload(client, "cold", m["contract"], "x.xlsx", content)
+    response = await upload(client, "cold", m["contract"], "x.xlsx", content, htmx=False)
     assert "Из файла заполнено строк: 1" in response.text, response.text
 
 
@@ -508,3 +517,144 @@ async def test_decompression_bomb_is_refused_without_memory_growing(client, demo
     print(f"{make.__name__}: {len(content) / 2**20:.1f} MB file, peak RSS +{meter.grown_mb:.1f} MB")
     # the file itself is in memory a few times (multipart, spooled upload, zip reader)
     assert meter.grown_mb < 30, f"peak RSS grew by {meter.grown_mb:.0f} MB"
+
+
+# ---------------------------------------------------------------- issue 12: the rest
+
+
+def form_fields(html: str) -> dict[str, str]:
+    """What the grid form posts: its drawn and carried inputs (value-/date-/shown_page…)."""
+    fields = dict(re.findall(r'name="((?:value|date|rollover|anomaly)-\d+)" value="([^"]*)"',
+                             html))
+    for name in ("contract", "period", "shown_page", "channel"):
+        if m := re.search(rf'name="{name}" value="([^"]*)"', html):
+            fields[name] = m.group(1)
+    return fields
+
+
+async def test_template_by_the_button_carries_typed_values_and_saves_nothing(client, demo_db):
+    """«Скачать шаблон» posts the grid form: a typed, unsaved value is in the file (a
+    number, its date a real date); a foreign meter's input is ignored; nothing is saved."""
+    await login(client)
+    meters = await grid_meters()
+    m0, m1 = meters[0], meters[1]
+    foreign = (await grid_meters(16010))[0]
+    before = await reading_count()
+    typed = str(int(m0["previous"]) + 2)
+    response = await client.post(
+        f"/readings/cold/template?contract={m0['contract']}&period={period()}",
+        data={"_csrf_token": csrf_of(client), "contract": str(m0["contract"]),
+              "period": period(), f"value-{m0['id']}": typed,
+              f"date-{m0['id']}": today().strftime("%d.%m.%Y"),
+              f"value-{m1['id']}": "abc", f"date-{m1['id']}": "",
+              f"value-{foreign['id']}": "777", f"date-{foreign['id']}": ""})
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["content-disposition"].startswith("attachment;")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content))["Показания"]
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows[m0["code"]][5] == int(typed)
+    assert rows[m0["code"]][6] == datetime.combine(today(), datetime.min.time())
+    assert rows[m1["code"]][5] == "abc"  # not a number: kept as typed, for the user to fix
+    assert foreign["code"] not in rows
+    assert await reading_count() == before
+
+    # without the CSRF token the POST is refused like any other
+    refused = await client.post(
+        f"/readings/cold/template?contract={m0['contract']}",
+        data={"contract": str(m0["contract"]), f"value-{m0['id']}": typed})
+    assert refused.status_code == 403
+
+
+async def test_upload_without_javascript_is_post_redirect_get(client, demo_db):
+    """A plain-form upload answers 303 to the grid; its GET shows the filled grid once — a
+    reload (F5) is a GET of the grid: nothing posted again, nothing saved."""
+    await login(client)
+    m = (await grid_meters())[0]
+    before = await reading_count()
+    content = workbook([COLD_HEADER, [m["code"], None, int(m["previous"]) + 1, None]])
+    await client.get("/")
+    response = await client.post(
+        f"/readings/cold/upload?contract={m['contract']}&period={period()}",
+        data={"_csrf_token": csrf_of(client), "contract": str(m["contract"]),
+              "period": period()}, files={"file": ("x.xlsx", content)})
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location == f"/readings/cold?contract={m['contract']}&period={period()}"
+    page = await client.get(location)
+    assert "Из файла заполнено строк: 1" in page.text
+    assert input_value(page.text, m["id"]) == str(int(m["previous"]) + 1)
+    again = await client.get(location)  # F5
+    assert "Из файла заполнено строк" not in again.text
+    assert await reading_count() == before
+
+    # a bad file without JavaScript: the same PRG, its message on the GET
+    bad = await client.post(
+        f"/readings/cold/upload?contract={m['contract']}&period={period()}",
+        data={"_csrf_token": csrf_of(client), "contract": str(m["contract"]),
+              "period": period()}, files={"file": ("x.xlsx", b"")})
+    assert bad.status_code == 303
+    assert "Файл пустой" in (await client.get(bad.headers["location"])).text
+
+
+async def test_a_long_grid_is_drawn_a_page_at_a_time_and_saves_every_row(client, demo_db,
+                                                                         monkeypatch):
+    """A grid longer than PAGE_ROWS draws one page; the other rows are hidden inputs of the
+    same form, so a file's values on every page are saved by one «Сохранить значения»;
+    the page buttons post the form (nothing saved, nothing typed lost); an upload opens on
+    the first page with a row that needs the user."""
+    from app.controllers import readings
+
+    monkeypatch.setattr(readings, "PAGE_ROWS", 2)
+    await login(client)
+    meters = await grid_meters()
+    assert len(meters) >= 5
+    contract = meters[0]["contract"]
+    grid = await client.get(f"/readings/cold?contract={contract}&period={period()}")
+    assert grid.text.count('<tr id="row-') == 2
+    assert 'id="grid-pages"' in grid.text
+    assert f'type="hidden" class="grid-value" id="value-{meters[4]["id"]}"' in grid.text
+
+    good = [m for m in meters[:5] if m is not meters[3]]
+    bad = meters[3]  # page 2: its error decides the page the upload opens on
+    content = workbook([COLD_HEADER] + [[m["code"], None, int(m["previous"]) + 1, None]
+                                        for m in good] + [[bad["code"], None, "12,5", None]])
+    response = await upload(client, "cold", contract, "x.xlsx", content)
+    html = response.text
+    assert f"Из файла заполнено строк: {len(good) + 1}" in html
+    assert 'name="shown_page" value="2"' in html
+    assert re.search(rf'<tr id="row-{bad["id"]}" class="row-error"', html)
+    assert f'<tr id="row-{meters[0]["id"]}"' not in html  # page 1: carried, not drawn
+    assert input_value(html, meters[0]["id"]) == str(int(meters[0]["previous"]) + 1)
+    assert "требуют внимания: 1" in html
+
+    # another page: every row as posted, nothing saved
+    fields = form_fields(html)
+    before = await reading_count()
+    other = await client.post("/readings/cold/page", headers={"HX-Request": "true"},
+                              data={"_csrf_token": csrf_of(client), **fields, "page": "1"})
+    assert other.status_code == 200
+    assert f'<tr id="row-{meters[0]["id"]}"' in other.text
+    assert input_value(other.text, bad["id"]) == "12,5"
+    assert 'name="channel" value="upload"' in other.text
+    assert await reading_count() == before
+
+    # without JavaScript the page button is PRG too
+    plain = await client.post("/readings/cold/page",
+                              data={"_csrf_token": csrf_of(client), **fields, "page": "3"})
+    assert plain.status_code == 303 and plain.headers["location"].endswith("&page=3")
+    shown = await client.get(plain.headers["location"])
+    assert f'<tr id="row-{meters[4]["id"]}"' in shown.text
+    assert input_value(shown.text, meters[4]["id"]) == str(int(meters[4]["previous"]) + 1)
+
+    # «Сохранить значения» from page 2 saves the rows of every page
+    fields = form_fields(other.text)
+    fields[f"value-{bad['id']}"] = ""
+    saved = await client.post("/readings/cold", headers={"HX-Request": "true"},
+                              data={"_csrf_token": csrf_of(client), **fields,
+                                    "action": "save"})
+    assert f"Сохранено строк: {len(good)}." in saved.text
+    rows = await db.fetch("SELECT meter, value, source FROM reading WHERE period = $1 AND "
+                          "meter = ANY($2::int[])", month_start(today()),
+                          [m["id"] for m in good])
+    assert {r["meter"]: int(r["value"]) for r in rows} == {
+        m["id"]: int(m["previous"]) + 1 for m in good}

@@ -111,6 +111,12 @@ ROW_FIELDS: dict[tuple[str, str], list[str]] = {
     ("POST", "/readings/hot/check"): ["value-{meter}", "date-{meter}"],
     ("POST", "/readings/cold/paste"): ["value-{meter}", "date-{meter}"],
     ("POST", "/readings/hot/paste"): ["value-{meter}", "date-{meter}"],
+    # another page of a long grid (the form carries every row) and «Скачать шаблон» with
+    # the typed values (issue 12)
+    ("POST", "/readings/cold/page"): ["value-{meter}", "date-{meter}"],
+    ("POST", "/readings/hot/page"): ["value-{meter}", "date-{meter}"],
+    ("POST", "/readings/cold/template"): ["value-{meter}", "date-{meter}"],
+    ("POST", "/readings/hot/template"): ["value-{meter}", "date-{meter}"],
 }
 
 # Subscriber routes that take no id of contract/point/meter/reading, with the reason.

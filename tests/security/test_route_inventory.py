@@ -296,7 +296,7 @@ async def test_foreign_meter_in_a_row_field_is_ignored(client, world, endpoint):
 
     await login(client)
     kind = "hot" if "/hot" in endpoint.path else "cold"
-    grid_path = re.sub(r"/(check|paste)$", "", endpoint.path)
+    grid_path = re.sub(r"/(check|paste|page|template)$", "", endpoint.path)
     page = await client.get(grid_path, params={"contract": world["own"]["contract"]})
     period = re.search(r'name="period" value="([^"]*)"', page.text).group(1)
     foreign_meter = world["foreign"]["hot_meter" if kind == "hot" else "meter"]

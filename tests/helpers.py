@@ -300,3 +300,27 @@ class QueryCounter:
         from asyncpg.connection import Connection
 
         Connection._execute, Connection.execute = self._saved
+
+
+# ---------------------------------------------------------------- the demo world with an API token
+
+
+async def demo_with_api_token(name: str) -> tuple[int, str]:
+    """An empty database and Redis, the demo data loaded, and a `submit` token (one day) of the
+    demo user: (the user's id, the token)."""
+    import hashlib
+    from datetime import UTC, datetime, timedelta
+
+    from app import db
+    from app.controllers.profile import new_api_token
+    from app.demo import load_demo_data
+    from app.queries.api_tokens import create_token
+
+    await truncate_all()
+    await flush_redis()
+    await load_demo_data(VAR_DIR / "demo-billing")
+    user = await db.fetchval("SELECT id FROM portal_user WHERE email = 'demo@izhvodokanal.example'")
+    token = new_api_token()
+    await create_token(user, name, "submit", hashlib.sha256(token.encode()).hexdigest(),
+                       datetime.now(UTC) + timedelta(days=1))
+    return user, token

@@ -5,11 +5,10 @@ and write_readings. A rule changed for one channel only fails here."""
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from app import db
 from app.domain.calendar import add_months, month_start, period_value
 from app.settings import today
-from tests.helpers import VAR_DIR, flush_redis, login, post_form, truncate_all
+from tests.helpers import demo_with_api_token, login, post_form
 
 
 @dataclass(frozen=True)
@@ -59,17 +58,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 async def world(pool):
-    from app.controllers.profile import new_api_token
-    from app.demo import load_demo_data
-    from app.queries.api_tokens import create_token
-
-    await truncate_all()
-    await flush_redis()
-    await load_demo_data(VAR_DIR / "demo-billing")
-    user = await db.fetchval("SELECT id FROM portal_user WHERE email = 'demo@izhvodokanal.example'")
-    token = new_api_token()
-    await create_token(user, "parity", "submit", hashlib.sha256(token.encode()).hexdigest(),
-                       datetime.now(UTC) + timedelta(days=1))
+    user, token = await demo_with_api_token("parity")
     meters = [dict(r) for r in await db.fetch(
         """SELECT m.id, m.billing_id AS code, c.id AS contract,
                   (SELECT value FROM reading r WHERE r.meter = m.id AND r.status = 'accepted'

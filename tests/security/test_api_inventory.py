@@ -5,16 +5,13 @@ served (so the 404 is the isolation check)."""
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime, timedelta
-
 import httpx
 import pytest
 
 from app import db
 from app.domain.calendar import month_start, period_value
 from app.settings import today
-from tests.helpers import VAR_DIR, flush_redis, truncate_all
+from tests.helpers import demo_with_api_token
 from tests.security.route_inventory import API_SCOPE, endpoints
 
 API = [e for e in endpoints() if e.key in API_SCOPE]
@@ -22,17 +19,7 @@ API = [e for e in endpoints() if e.key in API_SCOPE]
 
 @pytest.fixture(scope="module")
 async def world(pool):
-    from app.controllers.profile import new_api_token
-    from app.demo import load_demo_data
-    from app.queries.api_tokens import create_token
-
-    await truncate_all()
-    await flush_redis()
-    await load_demo_data(VAR_DIR / "demo-billing")
-    user = await db.fetchval("SELECT id FROM portal_user WHERE email = 'demo@izhvodokanal.example'")
-    token = new_api_token()
-    await create_token(user, "walk", "submit", hashlib.sha256(token.encode()).hexdigest(),
-                       datetime.now(UTC) + timedelta(days=1))
+    user, token = await demo_with_api_token("walk")
 
     async def ids(billing_id: int) -> dict[str, int]:
         return {"contract": billing_id, "meter": await db.fetchval(

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import urllib.request
+from datetime import date
 from email import message_from_bytes
 from email.policy import default as default_policy
 from pathlib import Path
@@ -213,6 +214,19 @@ def load_demo_sync() -> None:
         await load_demo_data(VAR_DIR / "demo-billing")
 
     run_sync(go)
+
+
+def demo_contract_of_demo_user(billing_id: int, today: date) -> int:
+    """The demo data loaded as of `today`, and the contract with this «№» linked to the demo
+    subscriber: its id (the e2e grids' setup)."""
+    from unittest import mock
+
+    with mock.patch("app.demo.today", lambda: today):
+        load_demo_sync()
+    [row] = sql("SELECT id FROM contract WHERE billing_id = $1", billing_id)
+    sql("""INSERT INTO contract_link ("user", contract, created_at)
+           SELECT id, $1, now() FROM portal_user WHERE email = $2""", row["id"], DEMO_EMAIL)
+    return row["id"]
 
 
 # ---------------------------------------------------------------- live server (e2e)

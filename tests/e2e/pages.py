@@ -17,6 +17,14 @@ from tests.helpers import DEMO_EMAIL, DEMO_PASSWORD
 OPERATOR_EMAIL, OPERATOR_PASSWORD = "operator@izhvodokanal.example", "operpass2026"
 SIGNED_IN = "Вы успешно авторизовались!"
 
+# page.evaluate(PASTE_JS, text): a clipboard paste of `text` into the focused input
+PASTE_JS = """text => {
+  const data = new DataTransfer();
+  data.setData("text/plain", text);
+  document.activeElement.dispatchEvent(
+    new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
+}"""
+
 
 def _post_to(path: str):
     """A response predicate: a POST whose URL ends with `path` (query string ignored)."""

@@ -13,14 +13,13 @@ from __future__ import annotations
 import re
 import time
 from datetime import date
-from unittest import mock
 from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.pages import GridPage, LoginPage
-from tests.helpers import DEMO_EMAIL, load_demo_sync, sql
+from tests.e2e.pages import PASTE_JS, GridPage, LoginPage
+from tests.helpers import DEMO_EMAIL, demo_contract_of_demo_user, sql
 
 pytestmark = pytest.mark.e2e
 
@@ -28,22 +27,10 @@ FROZEN = date(2026, 3, 10)
 PERIOD = date(2026, 3, 1)
 ROWS = 200
 
-PASTE_JS = """text => {
-  const data = new DataTransfer();
-  data.setData("text/plain", text);
-  document.activeElement.dispatchEvent(
-    new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
-}"""
-
 
 @pytest.fixture(scope="module")
 def contract_id() -> int:
-    with mock.patch("app.demo.today", lambda: FROZEN):
-        load_demo_sync()
-    [row] = sql("SELECT id FROM contract WHERE billing_id = 16010")
-    sql("""INSERT INTO contract_link ("user", contract, created_at)
-           SELECT id, $1, now() FROM portal_user WHERE email = $2""", row["id"], DEMO_EMAIL)
-    return row["id"]
+    return demo_contract_of_demo_user(16010, FROZEN)
 
 
 @pytest.fixture(scope="module")

@@ -9,36 +9,22 @@ on 18.03.2026 both windows are open (cold 18–20 March, hot 16–18 March).
 from __future__ import annotations
 
 from datetime import date
-from unittest import mock
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.pages import GridPage, LoginPage
-from tests.helpers import load_demo_sync, sql
+from tests.e2e.pages import PASTE_JS, GridPage, LoginPage
+from tests.helpers import demo_contract_of_demo_user, sql
 
 pytestmark = pytest.mark.e2e
 
 FROZEN = date(2026, 3, 18)
 PERIOD = date(2026, 3, 1)
 
-PASTE_JS = """text => {
-  const data = new DataTransfer();
-  data.setData("text/plain", text);
-  document.activeElement.dispatchEvent(
-    new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
-}"""
-
 
 @pytest.fixture(scope="module")
 def contract_id() -> int:
-    with mock.patch("app.demo.today", lambda: FROZEN):
-        load_demo_sync()
-    [row] = sql("SELECT id FROM contract WHERE billing_id = 18020")
-    sql("""INSERT INTO contract_link ("user", contract, created_at)
-           SELECT id, $1, now() FROM portal_user WHERE email = 'demo@izhvodokanal.example'""",
-        row["id"])
-    return row["id"]
+    return demo_contract_of_demo_user(18020, FROZEN)
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,13 @@ Deterministic like test_readings_e2e: the demo data as of FROZEN, contract 18020
 from __future__ import annotations
 
 from datetime import date, datetime
-from unittest import mock
 
 import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.pages import GridPage, LoginPage
-from tests.helpers import load_demo_sync, sql
+from tests.helpers import demo_contract_of_demo_user, sql
 
 pytestmark = pytest.mark.e2e
 
@@ -23,15 +22,10 @@ FROZEN = date(2026, 3, 18)
 PERIOD = date(2026, 3, 1)
 
 
+
 @pytest.fixture(scope="module")
 def contract_id() -> int:
-    with mock.patch("app.demo.today", lambda: FROZEN):
-        load_demo_sync()
-    [row] = sql("SELECT id FROM contract WHERE billing_id = 18020")
-    sql("""INSERT INTO contract_link ("user", contract, created_at)
-           SELECT id, $1, now() FROM portal_user WHERE email = 'demo@izhvodokanal.example'""",
-        row["id"])
-    return row["id"]
+    return demo_contract_of_demo_user(18020, FROZEN)
 
 
 @pytest.fixture(scope="module")

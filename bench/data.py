@@ -436,7 +436,9 @@ def create_bench_database(scale: float, users: int, *, name: str | None = None,
                           force: bool = True) -> tuple[str, dict]:
     """Drop/create/migrate/load the bench database of `scale`; returns (url, meta).
 
-    With force=False an existing complete dataset of the same scale and version is reused.
+    With force=False an existing complete dataset of the same scale and version is reused,
+    after the migrations it has not seen yet are applied (a dataset built before a schema
+    change otherwise ran the new code against the old tables).
     """
     from devstack.embedded import _database_url, drop_database, ensure_database
 
@@ -450,6 +452,7 @@ def create_bench_database(scale: float, users: int, *, name: str | None = None,
         wanted_users = min(users, meta["contracts"] - 1) + 1 if meta else 0
         if meta and meta.get("scale") == scale and meta.get("users", 0) >= wanted_users:
             log.info("reusing bench dataset %s (%s readings)", name, meta["readings"])
+            migrate_database(url)
             return url, meta
     drop_database(admin, name)
     ensure_database(admin, name)

@@ -155,8 +155,19 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "ru-RU"}
 
 
+# pytest-playwright's fixtures: a test asking for one drives Chromium.
+BROWSER_FIXTURES = {"page", "context", "browser", "new_context", "launch_browser"}
+
+
 def pytest_collection_modifyitems(session, config, items):
     """End-to-end tests run last: Playwright's sync API keeps an event loop running in the
-    main thread for the rest of the session, which async tests cannot share."""
+    main thread for the rest of the session, which async tests cannot share.
+
+    Every test that drives Chromium is marked `browser` (by the fixtures it uses, so none is
+    forgotten): `.ci/run`'s second pass, on the machine's PostgreSQL and Redis, deselects
+    them with `-m "not browser"` — see `.ci/run` for why that loses nothing."""
+    for item in items:
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
     items.sort(key=lambda item: "/tests/e2e/" in str(item.path).replace("\\", "/")
                or item.get_closest_marker("e2e") is not None)  # browser tests elsewhere too

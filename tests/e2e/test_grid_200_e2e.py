@@ -126,21 +126,24 @@ def test_typed_values_survive_leaving_language_switch_and_an_expired_session(
     assert page.url.endswith(here)
 
     # the language switch: same grid, contract and period, typed values back, no question
-    page.get_by_role("button", name="EN").click()
-    page.wait_for_url("**" + here)
+    # (the URL is `here` before and after: wait for the navigation itself, or the next step
+    # races the page that is still loading)
+    with page.expect_navigation(url="**" + here):
+        page.get_by_role("button", name="EN").click()
     expect(page.locator("h1")).to_have_text("Cold-water meter readings")
     for i in range(3):
         expect(grid.value(meters[i]["id"])).to_have_value(meters[i]["ok"])
     expect(page.locator("#grid-draft-note")).to_contain_text("3")
-    page.get_by_role("button", name="RU").click()
-    page.wait_for_url("**" + here)
+    with page.expect_navigation(url="**" + here):
+        page.get_by_role("button", name="RU").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
     assert dialogs == ["beforeunload"]
 
     # the session ends while typing: the row's check meets the login, which returns to the
     # grid, where the values are back
     page.context.clear_cookies(name="sid")
     grid.value(meters[3]["id"]).fill("0" + meters[3]["ok"])  # saved as the number it is
-    page.wait_for_url(re.compile(r"/\?next="))
+    expect(page).to_have_url(re.compile(r"/\?next="))
     assert dialogs == ["beforeunload"]
     assert page.url.endswith("/?next=" + quote(here, safe=""))
     LoginPage(page, server.url).sign_in()

@@ -22,23 +22,56 @@ RUN_ID = f"{os.getpid()}_{secrets.token_hex(3)}"
 VAR_DIR = ROOT / "var" / f"test-run-{RUN_ID}"
 DEMO_PASSWORD = "demopass2026"
 DEMO_EMAIL = "demo@izhvodokanal.example"
-TABLES = [
-    "api_idempotency", "api_token", "mail_outbox", "receipt_line", "receipt", "reading_audit",
-    "reading", "billing_batch",
-    "submission_window", "contract_link", "connection_request", "audit_event",
-    "password_reset", "email_change", "calendar_token", "portal_user", "meter",
-    "connection_point", "contract", "counterparty", "calendar_override",
-    "billing_import_file", "billing_import",
-]
 
 
 # ---------------------------------------------------------------- database and Redis
 
 
-async def truncate_all() -> None:
+_EMPTY_ALL: list[str] = []
+
+
+async def _empty_all_statements() -> list[str]:
+    """DELETE of every table of ours, children before parents (by the foreign keys the
+    catalog lists), then every owned sequence back to 1 — found once per run, so a new table
+    is emptied without anyone listing it."""
     from app import db
 
-    await db.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    tables = [r["relname"] for r in await db.fetch(
+        """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname <> 'migration'""")]
+    parents: dict[str, set[str]] = {t: set() for t in tables}
+    for r in await db.fetch(
+            """SELECT c.relname AS child, p.relname AS parent FROM pg_constraint k
+               JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class p ON p.oid = k.confrelid
+               WHERE k.contype = 'f' AND c.relname <> p.relname"""):
+        if r["child"] in parents and r["parent"] in parents:
+            parents[r["child"]].add(r["parent"])
+    order: list[str] = []  # children first: a table once nothing left refers to it
+    left = set(tables)
+    while left:
+        ready = sorted(t for t in left if not any(t in parents[o] for o in left if o != t))
+        assert ready, f"foreign keys form a cycle among {sorted(left)}"
+        order += ready
+        left -= set(ready)
+    sequences = [r["seq"] for r in await db.fetch(
+        """SELECT s.relname AS seq FROM pg_class s JOIN pg_depend d ON d.objid = s.oid
+           JOIN pg_class t ON t.oid = d.refobjid
+           WHERE s.relkind = 'S' AND d.deptype IN ('a', 'i') AND t.relname = ANY($1::text[])""",
+        tables)]
+    return ([f'DELETE FROM "{t}"' for t in order]
+            + [f"SELECT setval('\"{q}\"', 1, false)" for q in sequences])
+
+
+async def truncate_all() -> None:
+    """Every table of ours empty, ids from 1 again. DELETE, not TRUNCATE: on a database of
+    test-sized tables one TRUNCATE of 23 tables took 220 ms (a new file per table, fsynced),
+    the DELETEs take a few ms — and almost every integration test starts here."""
+    from app import db
+
+    if not _EMPTY_ALL:
+        _EMPTY_ALL.extend(await _empty_all_statements())
+    async with db.connection() as conn, conn.transaction():
+        await conn.execute(";\n".join(_EMPTY_ALL))
 
 
 async def flush_redis() -> None:

@@ -257,6 +257,11 @@
       return;
     }
     if (!target.closest || !target.closest(".lang-switch, form.grid-select")) return;
+    // A contract or period chosen: the next grid opens with the focus in its first empty
+    // row, not 14+ Tabs away behind the header, menu and selector (issue 19 item 8).
+    if (target.closest("form.grid-select")) {
+      try { window.sessionStorage.setItem("grid-focus", "1"); } catch (e) { /* no storage */ }
+    }
     var form = gridOf(null);
     leavingSafely = !form || saveDraft(form);
   }, true);
@@ -334,6 +339,7 @@
     if (!swapped) {
       restoreDraft(form);
       updateCounter(form);
+      focusAfterSelector(form);
       return;
     }
     saveDraft(form);
@@ -346,6 +352,19 @@
     if (!target && message && message.classList.contains("flash-error")) target = firstErrorInput(form);
     if (target) focusInput(target);
     else if (message) message.focus({ preventScroll: true });
+  }
+
+  function focusAfterSelector(form) {
+    var asked = false;
+    try {
+      asked = window.sessionStorage.getItem("grid-focus") === "1";
+      window.sessionStorage.removeItem("grid-focus");
+    } catch (e) { /* no storage: no focus move */ }
+    if (!asked) return;
+    var inputs = focusable(form).filter(function (input) { return !input.readOnly; });
+    var empty = inputs.filter(function (input) { return !input.value.trim(); });
+    var first = empty[0] || inputs[0];
+    if (first) focusInput(first);
   }
 
   var currentGrid = null;

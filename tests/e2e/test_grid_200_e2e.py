@@ -246,6 +246,8 @@ def test_contract_and_period_selector_keeps_the_draft_without_asking(
     for m in meters[:2]:
         expect(grid.value(m["id"])).to_have_value(m["ok"])
     assert dialogs == []
+    # the focus is in the first empty row, ready to type (it was 14 Tabs away)
+    expect(grid.value(meters[2]["id"])).to_be_focused()
 
     # leaving the grid by a link still asks (dismissed: the page stays)
     grid.menu.get_by_role("link", name="Архив показаний").click()
@@ -414,6 +416,30 @@ def test_the_input_being_typed_in_does_not_move(server, contract_id, meters, pag
     expect(grid.feedback(row["id"])).to_contain_text("Да, показание верное")
     page.wait_for_timeout(50)
     assert abs(below.bounding_box()["y"] - before) <= 1
+
+
+# ---------------------------------------------------------------- 3. the result where the eye is
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_saving_at_row_100_leaves_the_page_where_it_was(server, contract_id, meters, page: Page,
+                                                         width):
+    """Ctrl+S half-way down: the result is in the sticky bar and the rows stay put. Before,
+    the browser's scroll anchoring held the old rows while htmx put the answer above them,
+    and the page ended at its bottom (4 189 → 8 271 px at 1280)."""
+    page.set_viewport_size({"width": width, "height": 740})
+    grid = open_grid(page, server, contract_id)
+    row = meters[100]
+    grid.value(row["id"]).focus()
+    page.keyboard.type(row["ok"])
+    before = grid.value(row["id"]).bounding_box()["y"]
+    scrolled = page.evaluate("() => scrollY")
+    assert scrolled > 1000  # half-way down the page, not at its top
+    grid.save(keyboard=True)
+    expect(grid.message).to_have_text("Сохранено строк: 1.")
+    expect(grid.message).to_be_in_viewport()
+    assert abs(grid.value(row["id"]).bounding_box()["y"] - before) <= 2
+    assert abs(page.evaluate("() => scrollY") - scrolled) <= 2
 
 
 # ---------------------------------------------------------------- 7. a button that cannot act

@@ -196,6 +196,24 @@ def test_phone_grid_is_one_card_per_meter(server, phone: Page):
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], wide
 
 
+def test_phone_home_is_one_card_per_contract_and_kind(server, phone: Page):
+    """«Что нужно сделать» at 375 px: each contract and kind a card that fits, the counts
+    under their column names — before, eight columns scrolled sideways in their box."""
+    LoginPage(phone, server.url).login()
+    expect(phone.get_by_role("heading", name="Что нужно сделать")).to_be_visible()
+    wrap = phone.locator(".table-wrap:has(> table.dashboard)")
+    assert wrap.evaluate("e => e.scrollWidth - e.clientWidth") <= 1
+    rows = phone.locator("table.dashboard tbody tr")
+    first, second = rows.nth(0).bounding_box(), rows.nth(1).bounding_box()
+    assert first["x"] >= 0 and first["x"] + first["width"] <= PHONE["width"]
+    assert second["y"] >= first["y"] + first["height"]  # stacked, not side by side
+    done = rows.nth(0).locator("td[data-label='Передано']")
+    caption = done.evaluate("e => getComputedStyle(e, '::before').content")
+    assert caption == '"Передано"'
+    window = rows.nth(0).locator("td.window-words")
+    assert window.bounding_box()["width"] > PHONE["width"] * 0.7  # across the card
+
+
 def test_operator_sees_the_operator_menu_only(server, page: Page):
     LoginPage(page, server.url).login_operator()
     expect(page.get_by_role("link", name="Перейти в рабочее место оператора")).to_be_visible()

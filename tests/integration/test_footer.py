@@ -72,3 +72,13 @@ async def test_without_a_file_the_demo_details(client):
     assert '<a href="tel:+73412000000">+7 (3412) 00-00-00</a>' in page
     assert "ИНН 1800000000, ОГРН 1001800000000" in page
     assert "время ижевское (UTC+4)" in page
+
+
+async def test_the_privacy_policy_names_the_deployments_utility(deployed):
+    """The policy names the operator of the personal data: the deployment's utility, not the
+    demo one (it was a fixed sentence)."""
+    page = (await deployed.get("/privacy")).text.split("</main>", 1)[0]
+    assert ("Оператор персональных данных: МУП г. Ижевска «Ижводоканал», 426011, г. Ижевск, "
+            "ул. Новая, 7, ИНН 1831000001, ОГРН 1021801000001; электронная почта для "
+            "обращений: lk@vodokanal.example.") in page.replace("&#34;", '"')
+    assert "426000" not in page

@@ -464,6 +464,13 @@
     }
     var form = target.closest && target.closest(GRID);
     if (!form || !target.matches("input.grid-value, input.grid-date")) return;
+    // A tick confirms the value it was given for («прошёл через ноль», «показание верное»):
+    // a value typed since needs its own, so the row's boxes are cleared before its check
+    // asks again. Only for what the user types, not for a draft being put back.
+    if (event.isTrusted && target.matches(VALUE)) {
+      Array.prototype.forEach.call(rowOf(target).querySelectorAll("label.confirm input"),
+        function (box) { box.checked = false; });
+    }
     saveDraft(form);
     updateCounter(form);
   });

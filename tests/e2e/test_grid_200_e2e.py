@@ -204,6 +204,35 @@ def test_a_draft_keeps_the_ticked_rollover_and_anomaly_confirmations(
     assert stored([mid]) == {mid: "draft"}
 
 
+def test_a_tick_confirms_its_value_and_a_new_value_asks_again(
+        server, contract_id, meters, page: Page):
+    """«Да, прибор учёта прошёл через ноль» confirms the value it was ticked for: typing
+    another value below the last one brings the question back unticked (the tick stayed and
+    confirmed a value the user never confirmed), and transmitting then asks for it."""
+    grid = open_grid(page, server, contract_id)
+    m = next(m for m in meters if m["previous"] > 10)
+    mid = m["id"]
+    grid.check(mid, str(m["previous"] - 1))
+    box = page.locator(f"#rollover-{mid}")
+    expect(box).to_be_visible()
+    boxes = page.locator(f"#fb-{mid} label.confirm input")
+    for each in boxes.all():
+        each.check()
+    grid.check(mid, str(m["previous"] - 2))
+    expect(box).to_be_visible()
+    for each in boxes.all():
+        expect(each).not_to_be_checked()
+    grid.transmit()
+    expect(grid.message).to_contain_text("Строк с ошибками: 1")
+    assert stored([mid]).get(mid) != "transmitted"
+    # (the consumption of a whole dial also asks «показание верное?»): tick what is asked
+    for other in page.locator(f"#fb-{mid} label.confirm input").all():
+        other.check()
+    grid.transmit()
+    expect(grid.message).to_contain_text("Передано строк: 1.")
+    assert stored([mid]) == {mid: "transmitted"}
+
+
 def test_contract_and_period_selector_keeps_the_draft_without_asking(
         server, contract_id, meters, page: Page):
     """Changing the grid's contract or period with typed values loses nothing — the draft is

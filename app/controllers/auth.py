@@ -157,7 +157,10 @@ class AuthController(Controller):
             ),
             "reset": _("Пароль изменён. Войдите с новым паролем."),
         }.get(notice)
-        return render(request, "auth/login.html", {"notice": text, "next": target})
+        session = request.scope.get("session")
+        email = session.pop("login_email", "") if isinstance(session, dict) else ""
+        return render(request, "auth/login.html",
+                      {"notice": text, "next": target, "email": email})
 
     @post("/login")
     async def login(self, request: Request) -> Response:
@@ -213,6 +216,9 @@ class AuthController(Controller):
                 # Not logged in at once (issue 19 did): a session for a new address and
                 # none for a registered one would tell them apart (issue 18, F4). The same
                 # answer for both; the mail says what happened.
+                # The login form then has the address filled in (the visitor typed it: it
+                # tells nothing about whether it was registered before).
+                request.session["login_email"] = form["email"]
                 return redirect(request, "/?notice=registered")
         return render(request, "auth/register.html",
                       {"form": form, "errors": errors, "error": error},

@@ -35,7 +35,11 @@ def test_register_login_and_go_to_connection_request(server, page: Page):
     page.get_by_role("button", name="Зарегистрироваться").click()
     # the same answer as for a registered address (issue 18): log in with the new account
     expect(page.get_by_text("Регистрация завершена. Войдите")).to_be_visible()
-    LoginPage(page, server.url).sign_in("e2e.user@example.ru", "e2e-password-1")
+    # the address is filled in and the password field has the focus (issue 19 item 12)
+    expect(page.get_by_label("Адрес электронной почты")).to_have_value("e2e.user@example.ru")
+    expect(page.get_by_label("Пароль", exact=True)).to_be_focused()
+    page.keyboard.type("e2e-password-1")
+    page.keyboard.press("Enter")
     expect(page.locator(".user-name")).to_have_text("Котова Анна")
 
 

@@ -26,9 +26,13 @@ async def test_register_then_login_works(client, clean_db):
     response = await post_form(client, "/register", REG)
     assert response.status_code == 303
     assert response.headers["location"] == "/?notice=registered"
-    assert "sid" not in client.cookies
+    # not logged in: a page behind the login sends there (the session carries only the
+    # address for the login form)
+    assert (await client.get("/profile")).status_code == 303
     page = await client.get("/?notice=registered")
     assert "Регистрация завершена. Войдите" in page.text
+    assert 'value="new.user@example.ru"' in page.text  # issue 19 item 12: filled in, once
+    assert 'value="new.user@example.ru"' not in (await client.get("/?notice=registered")).text
     await login(client, "new.user@example.ru", "long-enough-1")
 
 
@@ -60,6 +64,8 @@ async def test_register_duplicate_email_case_insensitive(client, clean_db):
     assert response.status_code == 303
     assert response.headers["location"] == "/?notice=registered"
     assert await db.fetchval("SELECT count(*) FROM portal_user") == 1
+    # the very page a new address gets, the address filled in alike
+    assert 'value="new.user@example.ru"' in (await client.get("/?notice=registered")).text
     await login(client, "new.user@example.ru", "secret-pass-123")
 
 

@@ -98,8 +98,14 @@ def flash(request: Request, kind: str, text: str) -> None:
     request.session.setdefault("flash", []).append([kind, text])
 
 
-def pop_flashes(request: Request) -> list[list[str]]:
+def pop_session(request: Request, key: str, default: Any) -> Any:
+    """Read a one-time value from the session and forget it; `default` when the request has
+    no session (an anonymous visitor, the API) or the value is not there."""
     session = request.scope.get("session")
-    if not session or "flash" not in session:
-        return []
-    return session.pop("flash")
+    if not isinstance(session, dict) or key not in session:
+        return default
+    return session.pop(key)
+
+
+def pop_flashes(request: Request) -> list[list[str]]:
+    return pop_session(request, "flash", [])

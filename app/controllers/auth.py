@@ -28,7 +28,7 @@ from app.i18n import gettext as _
 from app.i18n import pick_locale as i18n_pick
 from app.metrics import enqueue
 from app.queries import users as q
-from app.render import flash, render
+from app.render import flash, pop_session, render
 from app.security import (
     DUMMY_HASH,
     hash_password,
@@ -157,10 +157,8 @@ class AuthController(Controller):
             ),
             "reset": _("Пароль изменён. Войдите с новым паролем."),
         }.get(notice)
-        session = request.scope.get("session")
-        email = session.pop("login_email", "") if isinstance(session, dict) else ""
-        return render(request, "auth/login.html",
-                      {"notice": text, "next": target, "email": email})
+        return render(request, "auth/login.html", {
+            "notice": text, "next": target, "email": pop_session(request, "login_email", "")})
 
     @post("/login")
     async def login(self, request: Request) -> Response:

@@ -14,6 +14,7 @@ import urllib.request
 from datetime import date
 from email import message_from_bytes
 from email.policy import default as default_policy
+from graphlib import TopologicalSorter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,13 +47,8 @@ async def _empty_all_statements() -> list[str]:
                WHERE k.contype = 'f' AND c.relname <> p.relname"""):
         if r["child"] in parents and r["parent"] in parents:
             parents[r["child"]].add(r["parent"])
-    order: list[str] = []  # children first: a table once nothing left refers to it
-    left = set(tables)
-    while left:
-        ready = sorted(t for t in left if not any(t in parents[o] for o in left if o != t))
-        assert ready, f"foreign keys form a cycle among {sorted(left)}"
-        order += ready
-        left -= set(ready)
+    # parents before children, reversed: children first (a cycle raises graphlib.CycleError)
+    order = list(TopologicalSorter(parents).static_order())[::-1]
     sequences = [r["seq"] for r in await db.fetch(
         """SELECT s.relname AS seq FROM pg_class s JOIN pg_depend d ON d.objid = s.oid
            JOIN pg_class t ON t.oid = d.refobjid
